@@ -1,0 +1,3 @@
+from host_engine.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Benchmarks: measured speed and accuracy, printed as tables and written as JSON."""

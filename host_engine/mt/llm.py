@@ -1,0 +1,171 @@
+"""Few-shot translation with a small multilingual decoder LLM (Gemma 3 270M) on CTranslate2.
+
+The model is a base LM, not an instruction model: it is shown a few sentence pairs in the two languages
+(`fewshot.yaml`) and continues the pattern for the input sentence. It covers every pair at a quality that
+varies a lot by direction (fair into English, weak out of it), so the router picks it on measured scores.
+Small LMs loop ("1111...", a phrase over and over): decoding is capped relative to the input length, and an
+output that runs away or loops is decoded again with repetition penalties, then dropped (an empty string).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from itertools import permutations
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from host_engine.device import choose_device
+from host_engine.errors import BadInputError, ModelNotInstalledError, UnsupportedLanguageError
+from host_engine.languages import LANGUAGES
+from host_engine.mt import Pair
+
+ALL_PAIRS: frozenset[Pair] = frozenset(permutations(LANGUAGES, 2))
+_LOOP = re.compile(r"(.{1,24}?)\1{3,}", re.DOTALL)
+"""A unit of up to 24 characters repeated four or more times in a row."""
+_MIN_LOOP_CHARS = 12
+"""Shorter runs ("!!!!", "55555") are ordinary chat text."""
+
+
+@dataclass(frozen=True)
+class LLMOptions:
+    """Per-call decoding settings (the defaults were tuned on a live-commerce set of 12 directions)."""
+
+    shots: int = 4
+    """How many example pairs from `fewshot.yaml` precede the input (4 and 5 scored best; 1-2 clearly worse)."""
+    max_length_ratio: float = 2.0
+    """Generated tokens allowed per prompt token of the input, plus `max_extra_tokens`; reaching it is a runaway."""
+    max_extra_tokens: int = 8
+    retry_repetition_penalty: float = 1.3
+    retry_no_repeat_ngram_size: int = 3
+
+
+class LLMTranslator:
+    """`Translator` over a CTranslate2 `Generator` folder holding `model.bin` and `tokenizer.json`.
+
+    `device="auto"` runs on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        name: str = "gemma-3-270m",
+        device: str = "auto",
+        compute_type: str | None = None,
+        cpu_threads: int | None = None,
+        examples: Path | None = None,
+    ) -> None:
+        import ctranslate2
+        import tokenizers
+
+        model_dir = Path(model_dir)
+        if not (model_dir / "model.bin").is_file() or not (model_dir / "tokenizer.json").is_file():
+            raise ModelNotInstalledError(
+                f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
+                "install it with `host-engine models install gemma-3-270m`"
+            )
+        chosen = choose_device(device, compute_type)
+        self.name = name
+        self.device, self.compute_type = chosen.device, chosen.compute_type
+        self._generator: Any = ctranslate2.Generator(
+            str(model_dir),
+            device=chosen.device,
+            compute_type=chosen.compute_type,
+            inter_threads=1,
+            intra_threads=cpu_threads or chosen.cpu_threads,
+        )
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._examples = load_examples(examples)
+        # Gemma has a token for each run of newlines; any of them ends the translation line.
+        self._end_ids = sorted(i for token, i in self._tokenizer.get_vocab().items() if "\n" in token)
+
+    def pairs(self) -> frozenset[Pair]:
+        return ALL_PAIRS
+
+    def translate(self, texts: Sequence[str], src: str, tgt: str, options: LLMOptions | None = None) -> list[str]:
+        """One line per input; an empty string for an empty input or an output that kept looping."""
+        if (src, tgt) not in ALL_PAIRS:
+            raise UnsupportedLanguageError(
+                f"{self.name} cannot translate {src}->{tgt}; it covers any two different languages of "
+                + ", ".join(LANGUAGES)
+            )
+        options = options or LLMOptions()
+        sources = [" ".join(text.split()) for text in texts]
+        results = [""] * len(sources)
+        todo = [i for i, text in enumerate(sources) if text]
+        prefix = self._prefix(src, tgt, options.shots)
+        attempts = ((1.0, 0), (options.retry_repetition_penalty, options.retry_no_repeat_ngram_size))
+        for repetition_penalty, no_repeat_ngram_size in attempts:
+            if not todo:
+                break
+            outputs = self._generate(
+                [sources[i] for i in todo], prefix, src, tgt, options, repetition_penalty, no_repeat_ngram_size
+            )
+            for i, output in zip(todo, outputs, strict=True):
+                results[i] = output or ""
+            todo = [i for i, output in zip(todo, outputs, strict=True) if output is None]
+        return results
+
+    def _prefix(self, src: str, tgt: str, shots: int) -> list[str]:
+        """The examples as tokens, starting with <bos>: a static prompt CTranslate2 caches per pair."""
+        source, target = LANGUAGES[src].name, LANGUAGES[tgt].name
+        text = "".join(f"{source}: {ex[src]}\n{target}: {ex[tgt]}\n\n" for ex in self._examples[:shots])
+        return self._tokenizer.encode(text).tokens
+
+    def _generate(
+        self,
+        sources: list[str],
+        prefix: list[str],
+        src: str,
+        tgt: str,
+        options: LLMOptions,
+        repetition_penalty: float,
+        no_repeat_ngram_size: int,
+    ) -> list[str | None]:
+        """Translate each source; None where the output ran away or looped."""
+        source, target = LANGUAGES[src].name, LANGUAGES[tgt].name
+        encode = self._tokenizer.encode
+        prompts = [encode(f"{source}: {text}\n{target}:", add_special_tokens=False).tokens for text in sources]
+        limits = [int(options.max_length_ratio * len(prompt)) + options.max_extra_tokens for prompt in prompts]
+        results = self._generator.generate_batch(
+            prompts,
+            static_prompt=prefix,
+            max_length=max(limits),
+            sampling_topk=1,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
+            end_token=self._end_ids,
+            include_prompt_in_result=False,
+        )
+        outputs: list[str | None] = []
+        for text, limit, result in zip(sources, limits, results, strict=True):
+            ids = result.sequences_ids[0]
+            output = self._tokenizer.decode(ids).strip()
+            failed = len(ids) >= limit or not output or loops(output, text)
+            outputs.append(None if failed else output)
+        return outputs
+
+
+def loops(output: str, source: str) -> bool:
+    """True when `output` has a repetition run much longer than any in `source` ("ha ha ha" may stay)."""
+    return _longest_run(output) > max(_MIN_LOOP_CHARS, 2 * _longest_run(source))
+
+
+def _longest_run(text: str) -> int:
+    return max((match.end() - match.start() for match in _LOOP.finditer(text)), default=0)
+
+
+def load_examples(path: Path | None = None) -> list[dict[str, str]]:
+    """The few-shot sentences (each in every language), from `path` or the packaged `fewshot.yaml`."""
+    resource = Path(path) if path else files("host_engine.mt").joinpath("fewshot.yaml")
+    examples = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    for example in examples:
+        missing = set(LANGUAGES) - set(example)
+        if missing:
+            raise BadInputError(f"few-shot example {example.get('en')!r} lacks {', '.join(sorted(missing))}")
+    return examples

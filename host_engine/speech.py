@@ -1,0 +1,42 @@
+"""Speaking a whole line: sentences from a synthesizer joined with short pauses, at one sample rate."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from host_engine.engines import Engines
+from host_engine.errors import BadInputError
+from host_engine.languages import get_language
+from host_engine.media import resample, write_wav
+
+SENTENCE_PAUSE = 0.12
+
+
+def speak_line(engines: Engines, text: str, lang: str, rate: int, voice: str | None = None) -> np.ndarray:
+    """`text` as float32 mono audio at `rate`; empty when there is nothing to say."""
+    pieces: list[np.ndarray] = []
+    for chunk in engines.synthesizer(lang, voice).synthesize(text, lang):
+        if pieces:
+            pieces.append(np.zeros(int(SENTENCE_PAUSE * rate), np.float32))
+        pieces.append(resample(chunk.audio, chunk.sample_rate, rate))
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def speak_to_file(engines: Engines, text: str, lang: str, output: Path, voice: str | None = None) -> float:
+    """Write `text` spoken in `lang` to a WAV file (atomically); returns its duration in seconds."""
+    code = get_language(lang).code
+    if not text.strip():
+        raise BadInputError("nothing to say: the text is empty")
+    if output.suffix.lower() != ".wav":
+        raise BadInputError(f"{output}: speak writes WAV files; name the output *.wav")
+    rate = engines.synthesizer(code, voice).sample_rate
+    audio = speak_line(engines, text, code, rate, voice)
+    if audio.size == 0:
+        raise BadInputError("nothing to say: the text has no speakable words")
+    partial = output.with_name(f".{output.name}.partial")
+    write_wav(partial, audio, rate)
+    os.replace(partial, output)
+    return audio.size / rate

@@ -1,0 +1,116 @@
+"""Subtitle cues: cutting recognized words into readable cues, wrapping lines per language, SRT/VTT output."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysubs2
+
+from host_engine.asr import Segment, Word
+from host_engine.languages import MAX_CAPTION_SECONDS, MIN_CAPTION_SECONDS, Language
+
+SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’)」』]*$")
+CLAUSE_END = re.compile(r"[,;:，、；：]$")
+MAX_LINES = 2
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+def _joined(words: Sequence[Word]) -> str:
+    return "".join(w.text for w in words).strip()
+
+
+def _best_break(words: Sequence[Word], lang: Language) -> int:
+    """Index after which to cut an over-long run: a sentence end, else a clause end, else the widest pause."""
+    limit = lang.max_line_chars * MAX_LINES
+    candidates = [
+        i
+        for i in range(1, len(words))
+        if len(_joined(words[:i])) <= limit and words[i - 1].end - words[0].start <= MAX_CAPTION_SECONDS
+    ] or [1]
+
+    def score(i: int) -> tuple[int, float, int]:
+        text = words[i - 1].text.strip()
+        rank = 2 if SENTENCE_END.search(text) else 1 if CLAUSE_END.search(text) else 0
+        return rank, words[i].start - words[i - 1].end, i
+
+    return max(candidates, key=score)
+
+
+def cues_from_segments(segments: Sequence[Segment], lang: Language) -> list[Cue]:
+    """Cut recognized speech into cues that obey `lang`'s reading rules (chars per cue, duration).
+
+    Sentences are kept whole where they fit, since each cue is also the unit that gets translated and dubbed.
+    """
+    words = [w for s in segments for w in s.words if w.text.strip()]
+    limit = lang.max_line_chars * MAX_LINES
+    cues: list[Cue] = []
+    start = 0
+    while start < len(words):
+        end = start + 1
+        while end < len(words):
+            sentence_done = SENTENCE_END.search(words[end - 1].text.strip()) is not None
+            gap = words[end].start - words[end - 1].end
+            if sentence_done or gap > 1.0:
+                break
+            end += 1
+        run = words[start:end]
+        too_long = len(_joined(run)) > limit or run[-1].end - run[0].start > MAX_CAPTION_SECONDS
+        if too_long and len(run) > 1:
+            end = start + _best_break(run, lang)
+            run = words[start:end]
+        cues.append(Cue(run[0].start, max(run[-1].end, run[0].start + MIN_CAPTION_SECONDS), _joined(run)))
+        start = end
+    return _without_overlaps(cues)
+
+
+def _without_overlaps(cues: list[Cue]) -> list[Cue]:
+    """Minimum durations may push a cue into the next one: end it where the next begins."""
+    fixed = []
+    for i, cue in enumerate(cues):
+        end = min(cue.end, cues[i + 1].start) if i + 1 < len(cues) else cue.end
+        fixed.append(Cue(cue.start, end, cue.text))
+    return fixed
+
+
+def wrap(text: str, lang: Language) -> str:
+    """Break `text` into at most two balanced lines of the language's line length (longer text stays on 2)."""
+    text = " ".join(text.split())
+    if len(text) <= lang.max_line_chars:
+        return text
+    if lang.spaced:
+        words = text.split(" ")
+        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    else:
+        splits = [(text[:i], text[i:]) for i in range(1, len(text))]
+    if not splits:
+        return text
+    first, second = min(splits, key=lambda pair: (max(len(pair[0]), len(pair[1])), len(pair[1])))
+    return f"{first}\n{second}"
+
+
+def _subtitle_file(cues: Sequence[Cue], lang: Language) -> pysubs2.SSAFile:
+    subs = pysubs2.SSAFile()
+    for cue in cues:
+        text = wrap(cue.text, lang).replace("\n", r"\N")
+        subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=text))
+    return subs
+
+
+def subtitles_text(cues: Sequence[Cue], lang: Language, fmt: str) -> str:
+    """`fmt` is "srt" or "vtt"."""
+    return _subtitle_file(cues, lang).to_string(format_=fmt)
+
+
+def write_subtitles(cues: Sequence[Cue], lang: Language, srt: Path, vtt: Path) -> None:
+    subs = _subtitle_file(cues, lang)
+    subs.save(str(srt), format_="srt")
+    subs.save(str(vtt), format_="vtt")

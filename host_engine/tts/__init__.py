@@ -1,0 +1,48 @@
+"""Speech synthesis: one `Synthesizer` protocol, one module per backend, voice profiles in `voices/`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PhonemeTiming:
+    """One phoneme (IPA or engine symbol) and where it sits in its chunk's audio, in seconds."""
+
+    phoneme: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SpeechChunk:
+    """The audio for one sentence: float32 mono samples in [-1, 1] at `sample_rate`."""
+
+    text: str
+    audio: np.ndarray
+    sample_rate: int
+    phonemes: tuple[PhonemeTiming, ...] = field(default=())
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+@runtime_checkable
+class Synthesizer(Protocol):
+    """A speech synthesis backend, loaded once for one voice."""
+
+    name: str
+    sample_rate: int
+
+    def languages(self) -> frozenset[str]:
+        """Language codes this loaded voice can speak."""
+        ...
+
+    def synthesize(self, text: str, lang: str) -> Iterator[SpeechChunk]:
+        """Speak `text`, yielding one chunk per sentence as soon as it is ready (a lazy generator)."""
+        ...

@@ -1,0 +1,145 @@
+"""Helpers the speech backends share: sentence splitting, IPA phoneme units and timing estimates.
+
+Neither Piper's joe voice nor the Kokoro ONNX export exposes per-phoneme durations, so timings are
+estimated: the voiced span of the chunk is found from its energy envelope, and the phonemes are laid
+over that span in proportion to a simple duration prior (vowels longer than consonants, length marks
+longer still, clause punctuation as a pause). Good enough for mouth shapes; not for forced alignment.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+
+import numpy as np
+
+from host_engine.errors import UnsupportedLanguageError
+from host_engine.tts import PhonemeTiming
+
+# A sentence ends at . ! ? … ؟ followed by a space (closing quotes kept), at CJK full stops, or at a line end.
+_SENTENCE = re.compile(
+    r"[^\n]*?(?:[.!?…؟]+[\"'”’»)\]]*(?=\s|$)|[。！？!?]+[」』”’）)]*|$)",
+    re.MULTILINE,
+)
+_WORDLIKE = re.compile(r"\w")
+# Titles whose full stop does not end a sentence ("Mr. Smith", "Sra. López", "Hr. Müller").
+_TITLE = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Sra|Srta|Jr|Mme|Mlle|Hr|Fr|vs|e\.g|i\.e)\.$", re.IGNORECASE)
+
+_VOWELS = frozenset("aeiouyɑɐɒæɛɜəɘɞɤɪʊʌɔœøɯɨʉɵɶɚɝᵻAIOQWYᵊ")
+_PAUSES = {",": 1.5, ";": 2.0, ":": 2.0, ".": 2.5, "!": 2.5, "?": 2.5, "…": 2.5, "—": 1.5}
+_IGNORED = frozenset("ˈˌ'\"“”«»()-‿")
+_LONG = "ːˑ"
+
+PAUSE = " "
+"""Unit returned by `ipa_units` for a pause (clause punctuation); it takes time but is not a phoneme."""
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`, stripped, dropping pieces with nothing to say (only punctuation or space)."""
+    sentences: list[str] = []
+    after_title = False
+    for match in _SENTENCE.finditer(text):
+        piece = match.group().strip()
+        if after_title and piece:
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        elif piece:
+            sentences.append(piece)
+        after_title = bool(piece) and _TITLE.search(sentences[-1]) is not None
+    return [sentence for sentence in sentences if _WORDLIKE.search(sentence)]
+
+
+@cache
+def _arabic_diacritizer() -> Callable[..., str] | None:
+    try:
+        from piper.tashkeel import TashkeelDiacritizer
+    except ImportError:
+        return None
+    return TashkeelDiacritizer()
+
+
+def _add_arabic_vowels(sentence: str) -> str:
+    diacritize = _arabic_diacritizer()
+    return diacritize(sentence, taskeen_threshold=0.8) if diacritize else sentence
+
+
+_PREPARE: dict[str, Callable[[str], str]] = {"ar": _add_arabic_vowels}
+
+
+def prepare_text(sentence: str, lang: str) -> str:
+    """Text as espeak-ng reads it best.
+
+    Arabic is written without most short vowels, which espeak-ng then guesses badly; piper-tts's
+    bundled diacritizer (used when piper-tts is installed) restores them.
+    """
+    prepare = _PREPARE.get(lang)
+    return prepare(sentence) if prepare else sentence
+
+
+def check_language(lang: str, supported: Iterable[str], engine: str) -> None:
+    """Raise a clear error when `engine` cannot speak `lang`."""
+    supported = sorted(supported)
+    if lang not in supported:
+        raise UnsupportedLanguageError(
+            f"{engine} cannot speak '{lang}'; it speaks: {', '.join(supported)}; "
+            "pick a voice for that language with `--voice` or add a profile under voices/"
+        )
+
+
+def _is_modifier(char: str) -> bool:
+    """Combining marks, length, aspiration, palatalisation, tone letters and arrows attach to the phoneme before."""
+    return (
+        unicodedata.category(char) in ("Mn", "Lm", "Sk") or char in _LONG or char in "→↓↗↘" or char.isdigit()
+    ) and char not in "ˈˌ"
+
+
+def ipa_units(ipa: str) -> list[str]:
+    """Split an IPA string into phonemes (a base symbol plus its modifiers), with `PAUSE` for punctuation.
+
+    Stress marks, spaces and quotes are dropped: they take no time of their own.
+    """
+    units: list[str] = []
+    for char in unicodedata.normalize("NFC", ipa):
+        if char in _PAUSES:
+            if units and units[-1] != PAUSE:
+                units.append(PAUSE)
+        elif char.isspace() or char in _IGNORED:
+            continue
+        elif _is_modifier(char) and units and units[-1] != PAUSE:
+            units[-1] += char
+        elif not _is_modifier(char):
+            units.append(char)
+    while units and units[-1] == PAUSE:
+        units.pop()
+    return units
+
+
+def _weight(unit: str) -> float:
+    if unit == PAUSE:
+        return _PAUSES[","]
+    base = 1.0 if any(char in _VOWELS for char in unit) else 0.6
+    return base * (1.6 if any(char in _LONG for char in unit) else 1.0)
+
+
+def voiced_span(audio: np.ndarray, sample_rate: int, frame_s: float = 0.01) -> tuple[float, float]:
+    """Start and end (seconds) of the part of `audio` louder than 3% of its peak frame energy."""
+    frame = max(1, int(sample_rate * frame_s))
+    count = len(audio) // frame
+    if count == 0:
+        return 0.0, len(audio) / sample_rate
+    rms = np.sqrt(np.mean(np.square(audio[: count * frame].reshape(count, frame), dtype=np.float64), axis=1))
+    loud = np.flatnonzero(rms > 0.03 * rms.max()) if rms.max() > 0 else np.arange(count)
+    return loud[0] * frame / sample_rate, min((loud[-1] + 1) * frame, len(audio)) / sample_rate
+
+
+def spread_timings(units: Sequence[str], audio: np.ndarray, sample_rate: int) -> tuple[PhonemeTiming, ...]:
+    """Lay `units` (from `ipa_units`) over the voiced span of `audio`, in proportion to their duration prior."""
+    if not units:
+        return ()
+    start, end = voiced_span(audio, sample_rate)
+    weights = np.array([_weight(unit) for unit in units])
+    edges = start + (end - start) * np.concatenate(([0.0], np.cumsum(weights))) / weights.sum()
+    return tuple(
+        PhonemeTiming(unit, float(edges[i]), float(edges[i + 1])) for i, unit in enumerate(units) if unit != PAUSE
+    )

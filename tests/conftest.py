@@ -1,0 +1,50 @@
+"""Shared fixtures: one set of loaded engines per test session, the shipped sample clip, real speech."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "librivox_sense.mp4"
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+@pytest.fixture(scope="session")
+def engines():  # noqa: ANN201 - imported lazily so unit tests run without the engines' dependencies
+    from host_engine.engines import Engines
+
+    return Engines()
+
+
+@pytest.fixture(scope="session")
+def sample_clip() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def librivox() -> Path:
+    if not LIBRIVOX.is_dir():
+        pytest.skip("Debian pocketsphinx-testdata is not installed (make setup installs it)")
+    return LIBRIVOX
+
+
+def _run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "host_engine", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs the real command line in a subprocess, as a user would: cli("dub", "x.mp4", stdin=None)."""
+    return _run_cli

@@ -1,0 +1,110 @@
+"""End to end: dub the shipped sample into pt and es with the real offline models, then check what came out."""
+
+import json
+import re
+
+import av
+import numpy as np
+import pysubs2
+import pytest
+from lingua import Language, LanguageDetectorBuilder
+
+from host_engine.asr import TranscribeOptions
+from host_engine.dub.job import DubRequest, dub
+from host_engine.media import decode_audio, probe, write_wav
+
+
+@pytest.fixture(scope="module")
+def dubbed(engines, sample_clip, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dub")
+    result = dub(DubRequest(input=sample_clip, targets=("pt", "es"), out_dir=out, source_lang="en"), engines)
+    return result, out
+
+
+def test_outputs_exist_and_nothing_partial_is_left(dubbed):
+    result, out = dubbed
+    names = sorted(p.name for p in out.iterdir())
+    expected = ["librivox_sense.dub.mp4", "report.json"] + [
+        f"librivox_sense.{lang}.{ext}" for lang in ("en", "es", "pt") for ext in ("srt", "vtt")
+    ]
+    assert names == sorted(expected)
+
+
+def test_tracks_languages_and_durations(dubbed, sample_clip):
+    result, _ = dubbed
+    source_duration = probe(sample_clip).duration
+    with av.open(str(result.video)) as container:
+        assert len(container.streams.video) == 1
+        audio = container.streams.audio
+        assert [s.metadata.get("language") for s in audio] == ["eng", "por", "spa"]
+    for index in range(3):
+        seconds = decode_audio(result.video, 16000, stream=index).size / 16000
+        assert seconds == pytest.approx(source_duration, rel=0.02)
+
+
+def test_subtitles_parse_and_are_in_the_target_language(dubbed):
+    result, _ = dubbed
+    detector = LanguageDetectorBuilder.from_languages(
+        Language.ENGLISH, Language.PORTUGUESE, Language.SPANISH, Language.FRENCH
+    ).build()
+    counts = set()
+    for lang, expected in (("en", Language.ENGLISH), ("pt", Language.PORTUGUESE), ("es", Language.SPANISH)):
+        srt, vtt = result.subtitles[lang]
+        events = pysubs2.load(str(srt))
+        assert len(pysubs2.load(str(vtt))) == len(events)
+        counts.add(len(events))
+        text = " ".join(e.plaintext for e in events)
+        assert detector.detect_language_of(text) == expected, text
+        assert all(e.end > e.start for e in events)
+    assert len(counts) == 1
+    english = " ".join(e.plaintext for e in pysubs2.load(str(result.subtitles["en"][0]))).lower()
+    assert "dashwood" in english and "amiable" in english
+
+
+def test_dubbed_portuguese_track_says_the_subtitles(dubbed, engines):
+    result, _ = dubbed
+    audio = decode_audio(result.video, 16000, stream=1)
+    segments, _ = engines.recognizer.transcribe(audio, TranscribeOptions(language="pt"))
+    heard = set(re.findall(r"\w+", " ".join(s.text for s in segments).lower()))
+    subtitle_text = " ".join(e.plaintext for e in pysubs2.load(str(result.subtitles["pt"][0]))).lower()
+    content = {w for w in re.findall(r"\w+", subtitle_text) if len(w) > 3}
+    assert len(content) > 10
+    assert len(content & heard) / len(content) >= 0.6, sorted(content - heard)
+
+
+def test_report_records_segments_fit_and_stages(dubbed):
+    result, _ = dubbed
+    report = json.loads(result.report.read_text(encoding="utf-8"))
+    assert report["source_lang"] == "en" and report["targets"] == ["pt", "es"]
+    assert {"decode", "transcribe", "translate", "synthesize", "fit_and_mix", "mux"} <= set(report["stages"])
+    for segment in report["segments"]:
+        assert segment["end"] > segment["start"] and segment["text"]
+        for line in segment["targets"].values():
+            assert 1.0 <= line["stretch"] <= 1.35 and line["overrun"] >= 0 and line["synthesized_duration"] > 0
+    assert report["routes"]["pt"] and report["voices"]["es"]
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "empty (0 bytes)"),
+        (lambda p: p.write_bytes(b"not really a video" * 50), "not a media file"),
+        (lambda p: write_wav(p, np.zeros(16000 * 3, np.float32), 16000), "no speech found"),
+    ],
+    ids=["zero-bytes", "corrupt", "silent"],
+)
+def test_bad_inputs_exit_2_with_one_line_and_no_output(cli, tmp_path, make_input, message):
+    source = tmp_path / "input.wav"
+    make_input(source)
+    out = tmp_path / "out"
+    result = cli("dub", str(source), "--to", "pt", "--src", "en", "--out", str(out))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unsupported_language_exits_2_before_any_work(cli, sample_clip, tmp_path):
+    result = cli("dub", str(sample_clip), "--to", "pt,xx", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "unsupported language 'xx'" in result.stderr and len(result.stderr.strip().splitlines()) == 1

