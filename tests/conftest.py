@@ -15,7 +15,7 @@ LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 
 
 @pytest.fixture(scope="session")
-def engines():  # noqa: ANN201 - imported lazily so unit tests run without the engines' dependencies
+def engines():  # imported lazily: unit tests run without loading any engine
     from host_engine.engines import Engines
 
     return Engines()

@@ -22,7 +22,7 @@ def dubbed(engines, sample_clip, tmp_path_factory):
 
 
 def test_outputs_exist_and_nothing_partial_is_left(dubbed):
-    result, out = dubbed
+    _, out = dubbed
     names = sorted(p.name for p in out.iterdir())
     expected = ["librivox_sense.dub.mp4", "report.json"] + [
         f"librivox_sense.{lang}.{ext}" for lang in ("en", "es", "pt") for ext in ("srt", "vtt")

@@ -52,7 +52,7 @@ def test_checksum_mismatch_leaves_nothing_installed(tmp_path, cache):
     manifests = _manifest_dir(
         tmp_path, id="bad", source={"kind": "path", "path": str(source)}, files={"model.bin": "0" * 64}
     )
-    with pytest.raises(HostEngineError, match="SHA-256 mismatch for model.bin"):
+    with pytest.raises(HostEngineError, match=r"SHA-256 mismatch for model\.bin"):
         registry.install(registry.get_manifest("bad", manifests))
     assert not any((cache / "models").iterdir())
 
@@ -62,7 +62,7 @@ def test_hub_model_without_a_hub_fails_with_a_clear_message(tmp_path, cache, mon
     manifests = _manifest_dir(
         tmp_path, id="hubby", source={"kind": "hub", "repo": "example/hubby"}, files={"model.bin": ""}
     )
-    with pytest.raises(HostEngineError, match="cannot download 'hubby'.*--from FOLDER"):
+    with pytest.raises(HostEngineError, match=r"cannot download 'hubby'.*--from FOLDER"):
         registry.install(registry.get_manifest("hubby", manifests))
     source, _ = _tiny_folder(tmp_path)
     folder = registry.install(registry.get_manifest("hubby", manifests), local=source)

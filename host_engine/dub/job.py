@@ -110,9 +110,9 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
     """Run the whole job; on any failure nothing is left in `request.out_dir` but what was there before."""
     targets = tuple(get_language(code).code for code in request.targets)
     source = get_language(request.source_lang).code if request.source_lang else None
+    info = probe(request.input)
     if source:
         _check_targets(engines, source, targets)
-    info = probe(request.input)
     stem = request.input.stem
     request.out_dir.mkdir(parents=True, exist_ok=True)
     partial = request.out_dir / f".{stem}.dub.partial"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from host_engine.errors import ModelNotInstalledError
+from host_engine.errors import HostEngineError, ModelNotInstalledError
 from host_engine.tts import SpeechChunk
 from host_engine.tts.common import PAUSE, check_language, prepare_text, split_sentences, spread_timings
 
@@ -91,7 +91,7 @@ class EspeakSynthesizer:
         if path is None:
             raise ModelNotInstalledError(f"{binary} not found; install it with `sudo apt-get install espeak-ng`")
         if variant is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", variant):
-            raise ValueError(f"bad espeak-ng variant name {variant!r}")
+            raise HostEngineError(f"bad espeak-ng variant {variant!r}; use a name from `espeak-ng --voices=variant`")
         self._binary = path
         self._rate = rate
         self._pitch = pitch

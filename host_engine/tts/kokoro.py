@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -97,26 +98,27 @@ def _japanese_g2p() -> Callable[[str], str]:
 
 
 @cache
-def _espeak_bridge() -> ModuleType:
+def _espeak() -> tuple[ModuleType, AbstractContextManager[bool]]:
+    """piper-tts's espeak-ng and the lock it guards it with: espeak-ng is one global state, so holding the
+    same lock keeps a Piper voice in another thread from switching its voice under us."""
     try:
         from piper import espeakbridge
         from piper.phonemize_espeak import ESPEAK_DATA_DIR
+        from piper.voice import _ESPEAK_PHONEMIZER_LOCK
     except ImportError:
         raise ModelNotInstalledError(f"piper-tts (for its espeak-ng) is not installed; {_INSTALL_HINT}") from None
-    espeakbridge.initialize(str(ESPEAK_DATA_DIR))
-    return espeakbridge
+    with _ESPEAK_PHONEMIZER_LOCK:
+        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
+    return espeakbridge, _ESPEAK_PHONEMIZER_LOCK
 
 
 def espeak_ipa(text: str, lang: str) -> str:
     """IPA for `text` from piper's bundled espeak-ng, clauses joined with their punctuation."""
-    # espeak-ng keeps its voice in global state: hold piper's own lock so a Piper voice in another
-    # thread cannot switch it between our set_voice and get_phonemes.
-    from piper.voice import _ESPEAK_PHONEMIZER_LOCK
-
-    bridge = _espeak_bridge()
-    with _ESPEAK_PHONEMIZER_LOCK:
+    text = prepare_text(text, lang)
+    bridge, lock = _espeak()
+    with lock:
         bridge.set_voice(ESPEAK_VOICES[lang])
-        clauses = bridge.get_phonemes(prepare_text(text, lang))
+        clauses = bridge.get_phonemes(text)
     return " ".join(_LANG_FLAG.sub("", phonemes) + terminator for phonemes, terminator, _ in clauses).strip()
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from host_engine import registry
 from host_engine.config import PROJECT_ROOT, load_yaml
 from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
@@ -33,7 +34,7 @@ class VoiceProfile(BaseModel):
     engine: Engine
     voice: str | None = None
     model: Path | None = None
-    """Model file (relative to the profile's YAML file); the engine's packaged model when left out."""
+    """Model file (relative to the profile's YAML file); the engine's installed offline model when left out."""
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
     """1.0 is the engine's normal pace (espeak-ng: 165 words a minute); 1.2 is 20% faster."""
     default: bool = False
@@ -105,13 +106,15 @@ def _piper(profile: VoiceProfile) -> Synthesizer:
     if profile.voice is not None and not profile.voice.isdigit():
         raise HostEngineError(f"voice '{profile.name}': a Piper `voice` is a speaker number, not '{profile.voice}'")
     speaker = int(profile.voice) if profile.voice else None
-    return PiperSynthesizer(profile.model, lang=profile.lang, speed=profile.speed, speaker=speaker)
+    model = profile.model or registry.model_path("piper-en-joe") / "en_US-joe-medium.onnx"
+    return PiperSynthesizer(model, lang=profile.lang, speed=profile.speed, speaker=speaker)
 
 
 def _kokoro(profile: VoiceProfile) -> Synthesizer:
     from host_engine.tts.kokoro import KokoroSynthesizer
 
-    return KokoroSynthesizer(profile.voice or "jf_alpha", speed=profile.speed, model_path=profile.model)
+    model = profile.model or registry.model_path("kokoro-82m") / "kokoro-v1.0.int8.onnx"
+    return KokoroSynthesizer(profile.voice or "jf_alpha", speed=profile.speed, model_path=model)
 
 
 def _espeak(profile: VoiceProfile) -> Synthesizer:
