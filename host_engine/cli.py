@@ -152,6 +152,9 @@ def dub(
     to: Annotated[str, typer.Option("--to", help="Target languages, comma-separated: es,pt")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
     src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
+    voice: Annotated[
+        list[str] | None, typer.Option("--voice", help="LANG=PROFILE, e.g. pt=pt-espeak (voices/*.yaml); repeatable.")
+    ] = None,
 ) -> None:
     """Dub a clip: one audio track per language muxed with the video, SRT/VTT subtitles, report.json."""
     from host_engine.dub.job import DubRequest
@@ -159,10 +162,17 @@ def dub(
     from host_engine.engines import Engines
     from host_engine.languages import parse_language_list
 
-    request = DubRequest(input=input, targets=tuple(parse_language_list(to)), out_dir=out_dir, source_lang=src)
+    voices = dict(_key_value(item, "--voice") for item in voice or [])
+    request = DubRequest(
+        input=input, targets=tuple(parse_language_list(to)), out_dir=out_dir, source_lang=src, voices=voices
+    )
     with Progress(
-        TextColumn("{task.description:<16}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err, disable=not err.is_terminal,
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
     ) as bars:
         tasks: dict[str, TaskID] = {}
 
@@ -177,6 +187,13 @@ def dub(
         f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
         f"(real-time factor {report['real_time_factor']}); report: {result.report}"
     )
+
+
+def _key_value(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise HostEngineError(f"{option} takes LANG=NAME, got '{item}'")
+    return key.strip(), value.strip()
 
 
 def main() -> None:

@@ -43,9 +43,7 @@ def probe(path: Path) -> MediaInfo:
     with _open(path) as container:
         duration = container.duration / av.time_base if container.duration else 0.0
         if not duration:
-            duration = max(
-                (float(s.duration * s.time_base) for s in container.streams if s.duration), default=0.0
-            )
+            duration = max((float(s.duration * s.time_base) for s in container.streams if s.duration), default=0.0)
         return MediaInfo(path, duration, bool(container.streams.video), bool(container.streams.audio))
 
 

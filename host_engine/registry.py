@@ -86,9 +86,7 @@ def is_installed(manifest: ModelManifest) -> bool:
     if _missing_requirements(manifest):
         return False
     folder = model_folder(manifest)
-    return all((folder / name).exists() for name in manifest.files) and (
-        folder.is_dir() or not manifest.files
-    )
+    return all((folder / name).exists() for name in manifest.files) and (folder.is_dir() or not manifest.files)
 
 
 def model_path(model_id: str, directory: Path = MANIFEST_DIR) -> Path:

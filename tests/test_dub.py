@@ -108,3 +108,13 @@ def test_unsupported_language_exits_2_before_any_work(cli, sample_clip, tmp_path
     result = cli("dub", str(sample_clip), "--to", "pt,xx", "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "unsupported language 'xx'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_or_malformed_voice_exits_2(cli, sample_clip, tmp_path):
+    malformed = cli("dub", str(sample_clip), "--to", "pt", "--src", "en", "--voice", "pt", "--out", str(tmp_path))
+    assert malformed.returncode == 2 and "--voice takes LANG=NAME" in malformed.stderr
+    unknown = cli("dub", str(sample_clip), "--to", "pt", "--src", "en", "--voice", "pt=nope", "--out", str(tmp_path))
+    assert (
+        unknown.returncode == 2 and "no voice 'nope' for 'pt'; voices for 'pt': pt-espeak, pt-kokoro" in unknown.stderr
+    )
+    assert not any(tmp_path.iterdir())

@@ -53,8 +53,6 @@ class TranscribeOptions:
 
 
 class Recognizer(Protocol):
-    def transcribe(
-        self, audio: np.ndarray, options: TranscribeOptions
-    ) -> tuple[Iterator[Segment], TranscriptInfo]:
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[Iterator[Segment], TranscriptInfo]:
         """Start recognizing 16 kHz mono float audio; segments are produced lazily as the caller iterates."""
         ...

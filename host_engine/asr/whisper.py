@@ -80,6 +80,4 @@ class WhisperRecognizer:
             )
             for s in raw
         )
-        return guard_segments(segments, self.guards), TranscriptInfo(
-            info.language, info.language_probability, duration
-        )
+        return guard_segments(segments, self.guards), TranscriptInfo(info.language, info.language_probability, duration)

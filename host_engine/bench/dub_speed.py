@@ -8,6 +8,7 @@ loads once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -30,6 +31,11 @@ from host_engine.media import write_wav
 from host_engine.speech import speak_line
 
 TARGETS = ("pt", "es")
+VOICE_SETS: dict[str, dict[str, str]] = {
+    "default voices": {},
+    "espeak voices": {"pt": "pt-espeak", "es": "es-espeak"},
+}
+"""The defaults are the most intelligible voices (Kokoro for pt and es); espeak-ng is the fast fallback."""
 COMMERCE_SENTENCES = 9
 RESULTS = PROJECT_ROOT / "benchmarks" / "dub_speed" / "results.json"
 
@@ -50,8 +56,9 @@ def read_aloud(engines: Engines, sentences: list[str], path: Path, rate: int = 2
 def _timed_load(engines: Engines) -> float:
     began = time.perf_counter()
     _ = engines.recognizer, engines.translator
-    for lang in ("en", *TARGETS):
-        engines.synthesizer(lang)
+    for voices in VOICE_SETS.values():
+        for lang in ("en", *TARGETS):
+            engines.synthesizer(lang, voices.get(lang))
     return time.perf_counter() - began
 
 
@@ -71,9 +78,10 @@ def run() -> dict[str, object]:
             ("librivox_sense (real speech)", PROJECT_ROOT / "samples" / "librivox_sense.mp4", None),
             ("commerce_en (synthetic speech)", commerce, script),
         ]
-        for label, clip, references in clips:
+        for (label, clip, references), (voice_set, voices) in itertools.product(clips, VOICE_SETS.items()):
             out = Path(scratch) / clip.stem
-            result = dub(DubRequest(input=clip, targets=TARGETS, out_dir=out, source_lang="en"), engines)
+            request = DubRequest(input=clip, targets=TARGETS, out_dir=out, source_lang="en", voices=voices)
+            result = dub(request, engines)
             report = json.loads(result.report.read_text(encoding="utf-8"))
             chrf = {}
             if references:
@@ -81,12 +89,11 @@ def run() -> dict[str, object]:
                     reference = " ".join(item[lang] for item in references)
                     hypothesis = _subtitle_text(result.subtitles[lang][0])
                     chrf[lang] = round(CHRF().corpus_score([hypothesis], [[reference]]).score, 1)
-            overruns = sum(
-                line["overrun"] > 0 for seg in report["segments"] for line in seg["targets"].values()
-            )
+            overruns = sum(line["overrun"] > 0 for seg in report["segments"] for line in seg["targets"].values())
             rows.append(
                 {
                     "clip": label,
+                    "voices_set": voice_set,
                     "duration": report["duration"],
                     "stages": report["stages"],
                     "wall_seconds": report["wall_seconds"],
@@ -111,18 +118,20 @@ def run() -> dict[str, object]:
 def print_table(results: dict[str, object], console: Console) -> None:
     clips = results["clips"]
     assert isinstance(clips, list)
-    stages = sorted({name for row in clips for name in row["stages"]})
+    stages = list(clips[0]["stages"])
     table = Table(title=f"dub --to {','.join(TARGETS)}  (model loading {results['model_load_seconds']} s, once)")
-    for column in ("clip", "audio s", *stages, "total s", "RTF", "chrF pt/es"):
+    for column in ("clip", "voices", "audio s", *stages, "total s", "RTF", "overruns", "chrF pt/es"):
         table.add_column(column, justify="left" if column == "clip" else "right")
     for row in clips:
         chrf = "/".join(str(v) for v in row["subtitle_chrf"].values()) or "-"
         table.add_row(
             row["clip"],
+            "/".join(row["voices"].values()),
             f"{row['duration']:.1f}",
             *(f"{row['stages'].get(name, 0):.1f}" for name in stages),
             f"{row['wall_seconds']:.1f}",
             f"{row['real_time_factor']:.2f}",
+            f"{row['overrun_lines']}/{2 * row['segments']}",
             chrf,
         )
     console.print(table)
@@ -132,7 +141,7 @@ def main() -> None:
     results = run()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    console = Console()
+    console = Console(width=200)
     print_table(results, console)
     console.print(f"wrote {RESULTS}")
 

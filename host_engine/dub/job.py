@@ -45,6 +45,8 @@ class DubRequest:
     targets: tuple[str, ...]
     out_dir: Path
     source_lang: str | None = None
+    voices: dict[str, str] = field(default_factory=dict)
+    """Target language -> voice profile name; a language not named here gets its default voice."""
     fit: FitSettings = field(default_factory=FitSettings)
 
 
@@ -70,13 +72,13 @@ class _StageClock:
             log.info("%s took %.2f s", name, took)
 
 
-def _check_targets(engines: Engines, source: str, targets: Sequence[str]) -> None:
+def _check_targets(engines: Engines, source: str, request: DubRequest, targets: Sequence[str]) -> None:
     """Fail before any heavy work when a target cannot be translated to or voiced."""
     for target in targets:
         if target == source:
             raise UnsupportedLanguageError(f"target '{target}' is the source language; pick other targets")
         engines.router.route(source, target)
-        engines.voice_profile(target)
+        engines.voice_profile(target, request.voices.get(target))
 
 
 def _recognize(engines: Engines, audio: np.ndarray, source: str | None, path: Path) -> tuple[list[Segment], str]:
@@ -112,7 +114,7 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
     if source:
-        _check_targets(engines, source, targets)
+        _check_targets(engines, source, request, targets)
     stem = request.input.stem
     request.out_dir.mkdir(parents=True, exist_ok=True)
     partial = request.out_dir / f".{stem}.dub.partial"
@@ -130,7 +132,7 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
             segments, source = _recognize(engines, speech, source, request.input)
             progress("transcribe", 1, 1)
         if request.source_lang is None:
-            _check_targets(engines, source, targets)
+            _check_targets(engines, source, request, targets)
         media_end = original.size / MIX_RATE
         with clock.stage("segment"):
             cues = cues_from_segments(segments, get_language(source))
@@ -141,8 +143,13 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
         tracks: list[AudioTrack] = []
         source_speech = [(s.start, s.end) for s in segments]
         for target in targets:
-            log.info("%s: route %s, voice %s", target, engines.router.route(source, target),
-                     engines.voice_profile(target).name)
+            voice = request.voices.get(target)
+            log.info(
+                "%s: route %s, voice %s",
+                target,
+                engines.router.route(source, target),
+                engines.voice_profile(target, voice).name,
+            )
             with clock.stage("translate"):
                 progress(f"translate {target}", 0, len(cues))
                 translations[target] = engines.translator.translate([c.text for c in cues], source, target)
@@ -150,7 +157,7 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
             with clock.stage("synthesize"):
                 audios = []
                 for done, text in enumerate(translations[target], start=1):
-                    audios.append(speak_line(engines, text, target, MIX_RATE))
+                    audios.append(speak_line(engines, text, target, MIX_RATE, voice))
                     progress(f"synthesize {target}", done, len(cues))
             with clock.stage("fit_and_mix"):
                 placed[target] = _place_lines(audios, cues, media_end, request.fit)
@@ -218,7 +225,7 @@ def _report(
         "source_lang": source,
         "targets": list(translations),
         "routes": {lang: str(engines.router.route(source, lang)) for lang in translations},
-        "voices": {lang: engines.voice_profile(lang).name for lang in translations},
+        "voices": {lang: engines.voice_profile(lang, request.voices.get(lang)).name for lang in translations},
         "fit": asdict(request.fit),
         "stages": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},
         "wall_seconds": round(total, 3),
