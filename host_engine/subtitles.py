@@ -11,10 +11,12 @@ import pysubs2
 
 from host_engine.asr import Segment, Word
 from host_engine.languages import MAX_CAPTION_SECONDS, MIN_CAPTION_SECONDS, Language
+from host_engine.text import ends_sentence
 
-SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’)」』]*$")
 CLAUSE_END = re.compile(r"[,;:，、；：]$")
 MAX_LINES = 2
+CLEAR_PAUSE = 0.3
+"""Seconds of silence between words that mark a phrase boundary worth cutting at."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ def _joined(words: Sequence[Word]) -> str:
 
 
 def _best_break(words: Sequence[Word], lang: Language) -> int:
-    """Index after which to cut an over-long run: a sentence end, else a clause end, else the widest pause."""
+    """Index after which to cut an over-long run: a sentence end, else a clause end, else a clear pause,
+    else the most even split (halves translate and read better than a long part and a stub)."""
     limit = lang.max_line_chars * MAX_LINES
     candidates = [
         i
@@ -37,10 +40,13 @@ def _best_break(words: Sequence[Word], lang: Language) -> int:
         if len(_joined(words[:i])) <= limit and words[i - 1].end - words[0].start <= MAX_CAPTION_SECONDS
     ] or [1]
 
-    def score(i: int) -> tuple[int, float, int]:
+    total = len(_joined(words))
+
+    def score(i: int) -> tuple[int, bool, float]:
         text = words[i - 1].text.strip()
-        rank = 2 if SENTENCE_END.search(text) else 1 if CLAUSE_END.search(text) else 0
-        return rank, words[i].start - words[i - 1].end, i
+        rank = 2 if ends_sentence(text) else 1 if CLAUSE_END.search(text) else 0
+        pause = words[i].start - words[i - 1].end >= CLEAR_PAUSE
+        return rank, pause, -abs(total / 2 - len(_joined(words[:i])))
 
     return max(candidates, key=score)
 
@@ -57,7 +63,7 @@ def cues_from_segments(segments: Sequence[Segment], lang: Language) -> list[Cue]
     while start < len(words):
         end = start + 1
         while end < len(words):
-            sentence_done = SENTENCE_END.search(words[end - 1].text.strip()) is not None
+            sentence_done = ends_sentence(words[end - 1].text)
             gap = words[end].start - words[end - 1].end
             if sentence_done or gap > 1.0:
                 break

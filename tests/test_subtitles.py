@@ -45,3 +45,17 @@ def test_srt_and_vtt_parse_back():
         parsed = pysubs2.SSAFile.from_string(subtitles_text(cues, en, fmt))
         assert [e.plaintext for e in parsed] == ["Hello there.", "How are you today?"]
         assert parsed[0].start == 0
+
+
+def test_titles_do_not_end_cues_and_long_sentences_split_evenly():
+    en = get_language("en")
+    text = (
+        "And Mr. John Dashwood had then leisure to consider it, and how much there might be prudently "
+        "in his power to do for them."
+    )
+    cues = cues_from_segments(_speech(text), en)
+    assert cues[0].text.startswith("And Mr. John Dashwood")
+    assert len(cues) == 2 and cues[0].text.endswith("consider it,")
+    sentence = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+    halves = cues_from_segments(_speech(sentence + " seventeen eighteen nineteen twenty."), en)
+    assert len(halves) == 2 and abs(len(halves[0].text) - len(halves[1].text)) < 20

@@ -20,6 +20,7 @@ import numpy as np
 
 from host_engine.asr import SAMPLE_RATE, Segment, TranscribeOptions
 from host_engine.dub.fit import FitSettings, PlacedLine, fit_line
+from host_engine.dub.lines import translate_cues
 from host_engine.dub.mix import mix_track
 from host_engine.engines import Engines
 from host_engine.errors import BadInputError, UnsupportedLanguageError
@@ -152,7 +153,7 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
             )
             with clock.stage("translate"):
                 progress(f"translate {target}", 0, len(cues))
-                translations[target] = engines.translator.translate([c.text for c in cues], source, target)
+                translations[target] = translate_cues(engines.translator, cues, source, target)
                 progress(f"translate {target}", len(cues), len(cues))
             with clock.stage("synthesize"):
                 audios = []

@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 
 from host_engine.errors import UnsupportedLanguageError
+from host_engine.text import TITLE
 from host_engine.tts import PhonemeTiming
 
 # A sentence ends at . ! ? … ؟ followed by a space (closing quotes kept), at CJK full stops, or at a line end.
@@ -24,8 +25,6 @@ _SENTENCE = re.compile(
     re.MULTILINE,
 )
 _WORDLIKE = re.compile(r"\w")
-# Titles whose full stop does not end a sentence ("Mr. Smith", "Sra. López", "Hr. Müller").
-_TITLE = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Sra|Srta|Jr|Mme|Mlle|Hr|Fr|vs|e\.g|i\.e)\.$", re.IGNORECASE)
 
 _VOWELS = frozenset("aeiouyɑɐɒæɛɜəɘɞɤɪʊʌɔœøɯɨʉɵɶɚɝᵻAIOQWYᵊ")
 _PAUSES = {",": 1.5, ";": 2.0, ":": 2.0, ".": 2.5, "!": 2.5, "?": 2.5, "…": 2.5, "—": 1.5}
@@ -46,7 +45,7 @@ def split_sentences(text: str) -> list[str]:
             sentences[-1] = f"{sentences[-1]} {piece}"
         elif piece:
             sentences.append(piece)
-        after_title = bool(piece) and _TITLE.search(sentences[-1]) is not None
+        after_title = bool(piece) and TITLE.search(sentences[-1]) is not None
     return [sentence for sentence in sentences if _WORDLIKE.search(sentence)]
 
 

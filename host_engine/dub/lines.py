@@ -1,0 +1,55 @@
+"""Translating cues a sentence at a time: a sentence cut over several cues is translated whole, then split back.
+
+Translating fragments ("... how much there might" / "be prudently in his power ...") gives broken output in
+every engine; translating the whole sentence and dealing its words back over the cues in proportion to their
+source length keeps both the translation and the timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from host_engine.languages import get_language
+from host_engine.mt import Translator
+from host_engine.subtitles import Cue
+from host_engine.text import ends_sentence
+
+
+def sentence_groups(cues: Sequence[Cue]) -> list[list[int]]:
+    """Indices of cues, grouped so that each group holds one or more whole sentences."""
+    groups: list[list[int]] = []
+    for index in range(len(cues)):
+        if groups and not ends_sentence(cues[groups[-1][-1]].text):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+def split_by_weights(text: str, weights: Sequence[int], spaced: bool) -> list[str]:
+    """Deal `text` over len(weights) parts in proportion to `weights`, cutting between words (or characters)."""
+    units = text.split() if spaced else list(text.replace(" ", ""))
+    joiner = " " if spaced else ""
+    total = sum(weights) or 1
+    parts, start, seen = [], 0, 0
+    for position, weight in enumerate(weights):
+        seen += weight
+        remaining = len(weights) - position - 1
+        end = len(units) - remaining if remaining else len(units)
+        end = max(start + 1, min(end, round(len(units) * seen / total)))
+        parts.append(joiner.join(units[start:end]))
+        start = end
+    return parts
+
+
+def translate_cues(translator: Translator, cues: Sequence[Cue], src: str, tgt: str) -> list[str]:
+    """One translation per cue, each sentence translated in one piece."""
+    groups = sentence_groups(cues)
+    sentences = [" ".join(cues[i].text for i in group) for group in groups]
+    translated = translator.translate(sentences, src, tgt)
+    spaced = get_language(tgt).spaced
+    out: list[str] = []
+    for group, text in zip(groups, translated, strict=True):
+        weights = [len(cues[i].text) for i in group]
+        out.extend(split_by_weights(text, weights, spaced) if len(group) > 1 else [text])
+    return out
