@@ -1,12 +1,14 @@
 """Real Whisper base on real speech; guards on silence, noise and loops."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from host_engine.asr import Segment, TranscribeOptions, Word
 from host_engine.asr.guards import GuardSettings, collapse_repeats, guard_segments, is_silent
+from host_engine.device import choose_device
 from host_engine.errors import UnsupportedLanguageError
 from host_engine.media import decode_audio
 
@@ -69,3 +71,20 @@ def test_guards_drop_unconfident_and_repeated_segments():
         )
     )
     assert [s.text for s in kept] == ["hello there", "buy now"]
+
+
+def test_speech_translation_gives_english_from_french(engines):
+    from importlib.resources import files
+
+    clip = files("pytest_audioeval") / "samples" / "audio" / "fr" / "bonjour_monde.wav"
+    audio = decode_audio(Path(str(clip)))
+    segments, _ = engines.recognizer.transcribe(audio, TranscribeOptions(language="fr", task="translate"))
+    text = " ".join(s.text for s in segments).lower()
+    assert "hello" in text and "world" in text and "bonjour" not in text, text
+
+
+def test_device_is_chosen_at_run_time():
+    assert choose_device("cpu").compute_type == "int8"
+    assert choose_device("cuda").compute_type == "float16"
+    chosen = choose_device("auto")
+    assert (chosen.device, chosen.compute_type) in {("cpu", "int8"), ("cuda", "float16")}

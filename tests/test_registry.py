@@ -93,3 +93,19 @@ def test_cli_models_list_and_unknown_model(cli):
     assert failed.returncode == 2
     assert failed.stderr.strip().startswith("error: unknown model 'no-such-model'")
     assert "Traceback" not in failed.stderr
+
+
+def test_hub_mt_model_installed_from_a_folder_joins_the_router(tmp_path_factory, cache):
+    """The large-tier loader path end to end, on a tiny Marian model the tests build (no hub here)."""
+    from tiny_marian import build_tiny_marian
+
+    from host_engine.engines import Engines
+
+    tiny = build_tiny_marian(tmp_path_factory.getbasetemp() / "tiny-marian")
+    registry.install(registry.get_manifest("opus-mt-en-es"), local=tiny)
+    assert registry.verify([registry.get_manifest("opus-mt-en-es")])[0].ok
+    router = Engines().router
+    assert "opus-mt-en-es" in router.translators
+    routes = [str(r) for r in router.candidates("en", "es")]
+    assert any("-[opus-mt-en-es]-> es" in r for r in routes)
+    assert len(router.translators["opus-mt-en-es"].translate(["hello there"], "en", "es")) == 1
