@@ -10,7 +10,7 @@ from host_engine.asr import Segment, TranscribeOptions, Word
 from host_engine.asr.guards import GuardSettings, collapse_repeats, guard_segments, is_silent
 from host_engine.device import choose_device
 from host_engine.errors import UnsupportedLanguageError
-from host_engine.media import decode_audio
+from host_engine.media import decode_audio, write_wav
 
 
 def test_librivox_words_and_timestamps(engines, librivox):
@@ -88,3 +88,11 @@ def test_device_is_chosen_at_run_time():
     assert choose_device("cuda").compute_type == "float16"
     chosen = choose_device("auto")
     assert (chosen.device, chosen.compute_type) in {("cpu", "int8"), ("cuda", "float16")}
+
+
+def test_any_sample_rate_is_resampled_on_decode(engines, librivox, tmp_path):
+    speech = decode_audio(librivox / "sense_and_sensibility_01_austen_64kb-0930.wav", 8000)
+    narrowband = tmp_path / "phone.wav"
+    write_wav(narrowband, speech, 8000)
+    segments, _ = engines.recognizer.transcribe(decode_audio(narrowband), TranscribeOptions(language="en"))
+    assert "amiable" in " ".join(s.text for s in segments).lower()
