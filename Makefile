@@ -18,4 +18,5 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: setup
+	$(BIN)/host-engine bench --suite quick
 	$(BIN)/python -m host_engine.bench.dub_speed

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -166,6 +168,18 @@ def dub(
     request = DubRequest(
         input=input, targets=tuple(parse_language_list(to)), out_dir=out_dir, source_lang=src, voices=voices
     )
+    with stage_progress() as progress:
+        result = run_dub(request, Engines(), progress)
+    report = json.loads(result.report.read_text(encoding="utf-8"))
+    err.print(
+        f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
+        f"(real-time factor {report['real_time_factor']}); report: {result.report}"
+    )
+
+
+@contextmanager
+def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar per stage on a terminal (silent when piped); yields the (stage, done, total) hook."""
     with Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),
@@ -181,12 +195,32 @@ def dub(
                 tasks[stage] = bars.add_task(stage, total=total)
             bars.update(tasks[stage], completed=done, total=total)
 
-        result = run_dub(request, Engines(), progress)
-    report = json.loads(result.report.read_text(encoding="utf-8"))
-    err.print(
-        f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
-        f"(real-time factor {report['real_time_factor']}); report: {result.report}"
-    )
+        yield progress
+
+
+@app.command()
+def bench(
+    suite: Annotated[str, typer.Option(help="quick (CI, under 10 minutes) or full.")] = "quick",
+    tier: Annotated[str, typer.Option(help="Which targets to judge against (benchmarks/targets.yaml).")] = "offline",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
+) -> None:
+    """Measure ASR, MT and TTS per language against floors and targets; exit 1 naming every value below its floor.
+
+    Writes benchmarks/results/<tier>-<suite>.{json,md,png}.
+    """
+    from host_engine.bench.report import print_table, write_reports
+    from host_engine.bench.runner import RESULTS_DIR, run_suite
+    from host_engine.bench.targets import failures
+
+    with stage_progress() as progress:
+        verdicts, header = run_suite(suite, tier, progress)
+    write_reports(verdicts, header, RESULTS_DIR, json_out)
+    print_table(verdicts, f"{tier} tier, {suite} suite ({header['wall_seconds']} s, {header['machine']})", out)
+    below = failures(verdicts)
+    for line in below:
+        err.print(f"below floor: {line}", markup=False, highlight=False)
+    if below:
+        raise typer.Exit(1)
 
 
 def _key_value(item: str, option: str) -> tuple[str, str]:

@@ -63,14 +63,15 @@ def test_guards_drop_unconfident_and_repeated_segments():
                 _segment("hello there"),
                 _segment("hello there"),
                 _segment("low confidence", avg_logprob=-1.5),
-                _segment("no speech", no_speech=0.9),
+                _segment("no speech", no_speech=0.9, avg_logprob=-0.9),
+                _segment("a confident reading", no_speech=0.8, avg_logprob=-0.6),
                 _segment("la la la la la la la la", ratio=3.0),
                 _segment("buy buy buy buy now"),
             ],
             GuardSettings(),
         )
     )
-    assert [s.text for s in kept] == ["hello there", "buy now"]
+    assert [s.text for s in kept] == ["hello there", "a confident reading", "buy now"]
 
 
 def test_speech_translation_gives_english_from_french(engines):

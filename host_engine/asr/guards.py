@@ -23,6 +23,9 @@ class GuardSettings:
     min_avg_logprob: float = -1.0
     max_compression_ratio: float = 2.4
     max_no_speech_prob: float = 0.6
+    no_speech_logprob: float = -0.8
+    """A high no-speech probability drops a segment only when its words are this unconfident too (Whisper's own
+    rule, with a stricter confidence): long confident readings often carry a high no-speech probability."""
     max_ngram: int = 8
     max_repeats: int = 2
     """An n-gram may appear this many times in a row; longer runs collapse to one occurrence."""
@@ -75,10 +78,13 @@ def _dedupe_words(segment: Segment, settings: GuardSettings) -> Segment:
 
 
 def is_confident(segment: Segment, settings: GuardSettings) -> bool:
+    probably_silence = (
+        segment.no_speech_prob > settings.max_no_speech_prob and segment.avg_logprob < settings.no_speech_logprob
+    )
     return (
         segment.avg_logprob >= settings.min_avg_logprob
         and segment.compression_ratio <= settings.max_compression_ratio
-        and segment.no_speech_prob <= settings.max_no_speech_prob
+        and not probably_silence
     )
 
 

@@ -1,0 +1,49 @@
+"""`host-engine bench`: measure every stage, judge each value against its floor and target, write the reports."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from host_engine.bench.metrics import peak_memory_mb
+from host_engine.bench.mt import measure_mt
+from host_engine.bench.results import Measurement
+from host_engine.bench.speech import measure_speech
+from host_engine.bench.targets import TARGETS_PATH, Verdict, judge, load_rules
+from host_engine.config import PROJECT_ROOT
+from host_engine.engines import Engines
+from host_engine.errors import HostEngineError
+
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
+Progress = Callable[[str, int, int], None]
+
+
+def machine() -> str:
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def run_suite(
+    suite: str, tier: str, progress: Progress | None = None, targets: Path = TARGETS_PATH
+) -> tuple[list[Verdict], dict[str, object]]:
+    if suite not in ("quick", "full"):
+        raise HostEngineError(f"unknown suite '{suite}'; use quick or full")
+    rules = load_rules(tier, targets)
+    engines = Engines()
+    began = time.perf_counter()
+    measurements: list[Measurement] = [
+        *measure_speech(engines, suite, progress),
+        *measure_mt(engines, suite, progress=progress),
+    ]
+    measurements.append(Measurement("latency", "peak_mb", peak_memory_mb(), lang="all"))
+    header = {
+        "tier": tier,
+        "suite": suite,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "wall_seconds": round(time.perf_counter() - began, 1),
+    }
+    return judge(measurements, rules), header
