@@ -68,7 +68,7 @@ def test_the_first_test_sentences_are_translated_in_one_batch_and_scored_against
     ]
     assert all(m.stage == "mt" and m.samples == size and m.value == pytest.approx(100) for m in results)
     assert results[0].detail["route"] == "en -[oracle]-> ja (chrF 40.0, estimated)"
-    assert progress == [("en-ja", 1, 2), ("th-en", 2, 2)]
+    assert progress == [("mt", 1, 2), ("mt", 2, 2)]
 
 
 def test_half_a_translation_scores_well_above_0_and_below_100_in_every_script() -> None:

@@ -34,7 +34,7 @@ DEFAULT_PAIRS: tuple[Pair, ...] = (
 """Every language into and out of English, then `PIVOT_PAIRS`: 30 pairs."""
 
 Progress = Callable[[str, int, int], None]
-"""Called after each pair as progress('xx-yy', pairs done, pairs in all)."""
+"""Called after each pair as progress('mt', pairs done, pairs in all)."""
 
 
 def measure_mt(
@@ -81,7 +81,7 @@ def measure_mt(
             ),
         ]
         if progress:
-            progress(pair, done, len(wanted))
+            progress("mt", done, len(wanted))
     return measurements
 
 
