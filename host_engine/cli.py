@@ -203,14 +203,23 @@ def bench(
     suite: Annotated[str, typer.Option(help="quick (CI, under 10 minutes) or full.")] = "quick",
     tier: Annotated[str, typer.Option(help="Which targets to judge against (benchmarks/targets.yaml).")] = "offline",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the JSON report here.")] = None,
+    calibrate: Annotated[
+        bool, typer.Option(help="Instead: measure MT routes on the dev split and rewrite models/quality/mt.yaml.")
+    ] = False,
 ) -> None:
     """Measure ASR, MT and TTS per language against floors and targets; exit 1 naming every value below its floor.
 
     Writes benchmarks/results/<tier>-<suite>.{json,md,png}.
     """
     from host_engine.bench.report import print_table, write_reports
-    from host_engine.bench.runner import RESULTS_DIR, run_suite
+    from host_engine.bench.runner import RESULTS_DIR, calibrate_routes, run_suite
     from host_engine.bench.targets import failures
+
+    if calibrate:
+        with err.status("measuring MT edges and pivot routes on the dev split"):
+            path = calibrate_routes()
+        err.print(f"wrote {path}")
+        return
 
     with stage_progress() as progress:
         verdicts, header = run_suite(suite, tier, progress)

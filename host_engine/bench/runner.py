@@ -17,13 +17,25 @@ from host_engine.bench.targets import TARGETS_PATH, Verdict, judge, load_rules
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
+from host_engine.mt.router import DEFAULT_QUALITY_PATH, QualityTable, calibrate, load_parallel_set
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 Progress = Callable[[str, int, int], None]
+DEV_NAME = "benchmarks/text/commerce.yaml (dev split)"
 
 
 def machine() -> str:
     return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def calibrate_routes() -> Path:
+    """Measure every installed MT edge the quality table lacks, and the best pivot route of every pair, on the dev
+    split; the router reads the result (the test split stays for `run_suite`)."""
+    table = calibrate(
+        Engines().router, load_parallel_set(split="dev"), base=QualityTable.load(), top_k=1, dev_name=DEV_NAME
+    )
+    table.save()
+    return DEFAULT_QUALITY_PATH
 
 
 def run_suite(

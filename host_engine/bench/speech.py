@@ -125,13 +125,14 @@ def measure_speech(
 
 
 def measure_recorded(engines: Engines, clip_set: ClipSet) -> list[Measurement]:
-    """ASR error rate(s) on recorded clips, each transcribed on its own, and the real-time factor if `timed`."""
-    hypotheses, seconds, duration = [], 0.0, 0.0
+    """ASR error rate(s) on recorded clips, each transcribed on its own; if `timed`, the real-time factor and
+    p50/p95 seconds per clip (latency of a whole utterance, as a batch caller sees it)."""
+    hypotheses, timings, duration = [], [], 0.0
     for path, _reference in clip_set.clips:
         audio = decode_audio(path, SAMPLE_RATE)
         text, took = _transcribe(engines, audio, clip_set.lang)
         hypotheses.append(text)
-        seconds += took
+        timings.append(took)
         duration += audio.size / SAMPLE_RATE
     references = [reference for _path, reference in clip_set.clips]
     detail = {"dataset": clip_set.dataset, "asr": engines.asr_model}
@@ -140,7 +141,12 @@ def measure_recorded(engines: Engines, clip_set: ClipSet) -> list[Measurement]:
         row("asr", metric, value) for metric, value in error_rates(references, hypotheses, clip_set.lang).items()
     ]
     if clip_set.timed:
-        results.append(row("asr", "rtf", real_time_factor(seconds, duration)))
+        quantiles = percentiles(timings, (50, 95))
+        results += [
+            row("asr", "rtf", real_time_factor(sum(timings), duration)),
+            row("asr", "p50_s", quantiles["p50"]),
+            row("asr", "p95_s", quantiles["p95"]),
+        ]
     return results
 
 
