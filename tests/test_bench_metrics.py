@@ -93,7 +93,8 @@ def test_bleu_tokenizers_split_unspaced_scripts() -> None:
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 def test_check_scorer_passes(lang: str) -> None:
-    check_scorer(lang)
+    near_copy = check_scorer(lang)
+    assert set(near_copy) == {"BLEU", "chrF"} and all(20 < score < 100 for score in near_copy.values())
 
 
 def test_check_scorer_catches_a_tokenizer_that_cannot_split_chinese(monkeypatch: pytest.MonkeyPatch) -> None:

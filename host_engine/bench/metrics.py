@@ -139,8 +139,9 @@ _CHECK_SENTENCES: dict[str, str] = {
 """Item c002 of benchmarks/text/commerce.yaml: a known-good sentence per language for `check_scorer`."""
 
 
-def check_scorer(lang: str) -> None:
-    """Fail loudly unless BLEU and chrF give ~100 for a sentence against itself and > 20 for a near copy.
+def check_scorer(lang: str) -> dict[str, float]:
+    """Fail loudly unless BLEU and chrF give ~100 for a sentence against itself and > 20 for a near copy;
+    returns the near-copy scores.
 
     Guards against a tokenizer that cannot split the script, which makes every score near 0 without an error.
     """
@@ -153,14 +154,17 @@ def check_scorer(lang: str) -> None:
         "BLEU": lambda hypothesis: bleu([hypothesis], [reference], language.code),
         "chrF": lambda hypothesis: chrf([hypothesis], [reference]),
     }
+    near_scores = {}
     for metric, score in scorers.items():
         identical, near = score(reference), score(near_copy)
+        near_scores[metric] = near
         if identical < 99.9 or near <= 20:
             raise HostEngineError(
                 f"{metric} for {language.code} is broken (BLEU tokenizer '{bleu_tokenizer(language.code)}'): "
                 f"{identical:.1f} for identical text and {near:.1f} for a copy missing one {language.error_unit}, "
                 "expected ~100 and > 20; reinstall sacrebleu (pip install 'sacrebleu>=2.4')"
             )
+    return near_scores
 
 
 def percentiles(values: Iterable[float], qs: Sequence[float] = (50, 95)) -> dict[str, float]:
