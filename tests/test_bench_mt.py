@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from host_engine.bench.mt import DEFAULT_PAIRS, PIVOT_PAIRS, SPLIT, TEXT_SET, measure_mt
+from host_engine.bench.mt import DEFAULT_PAIRS, LATENCY_PROBES, PIVOT_PAIRS, SPLIT, TEXT_SET, measure_mt
 from host_engine.bench.results import SUITE_SIZES
 from host_engine.errors import BadInputError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES
@@ -59,14 +59,15 @@ def test_the_first_test_sentences_are_translated_in_one_batch_and_scored_against
         progress=lambda *args: progress.append(args),
     )
     size = SUITE_SIZES[suite]
-    assert oracle.calls == [(size, "en", "ja"), (size, "th", "en")]
+    probes = [(1, "en", "ja")] * LATENCY_PROBES
+    assert oracle.calls == [(size, "en", "ja"), *probes, (size, "th", "en"), *[(1, "th", "en")] * LATENCY_PROBES]
     assert [(m.pair, m.metric) for m in results] == [
-        ("en-ja", "chrf"),
-        ("en-ja", "bleu"),
-        ("th-en", "chrf"),
-        ("th-en", "bleu"),
+        (pair, metric) for pair in ("en-ja", "th-en") for metric in ("chrf", "bleu", "p50_s", "p95_s")
     ]
-    assert all(m.stage == "mt" and m.samples == size and m.value == pytest.approx(100) for m in results)
+    scores = [m for m in results if m.metric in ("chrf", "bleu")]
+    assert all(m.stage == "mt" and m.samples == size and m.value == pytest.approx(100) for m in scores)
+    latencies = [m for m in results if m.metric.endswith("_s")]
+    assert all(m.samples == LATENCY_PROBES and 0 <= m.value < 1 for m in latencies)
     assert results[0].detail["route"] == "en -[oracle]-> ja (chrF 40.0, estimated)"
     assert progress == [("mt", 1, 2), ("mt", 2, 2)]
 
@@ -103,15 +104,14 @@ def test_bad_arguments_name_the_problem(suite: str, pairs: list[Pair] | None, er
 def test_real_engines_translate_en_pt_both_ways(engines) -> None:
     results = measure_mt(engines, "quick", pairs=[("en", "pt"), ("pt", "en")])
     assert [(m.pair, m.metric) for m in results] == [
-        ("en-pt", "chrf"),
-        ("en-pt", "bleu"),
-        ("pt-en", "chrf"),
-        ("pt-en", "bleu"),
+        (pair, metric) for pair in ("en-pt", "pt-en") for metric in ("chrf", "bleu", "p50_s", "p95_s")
     ]
     for m in results:
-        assert m.stage == "mt" and m.samples == SUITE_SIZES["quick"] and m.lang is None
+        assert m.stage == "mt" and m.lang is None
         assert 0 <= m.value <= 100
         assert m.detail["route"] == str(engines.router.route(*m.pair.split("-")))
         assert float(m.detail["seconds"]) >= 0
+    p50 = {m.pair: m.value for m in results if m.metric == "p50_s"}
+    assert 0 < p50["en-pt"] < 2 and 0 < p50["pt-en"] < 2
     chrf = {m.pair: m.value for m in results if m.metric == "chrf"}
     assert chrf["en-pt"] > 40 and chrf["pt-en"] > 40

@@ -33,6 +33,10 @@ DEFAULT_PAIRS: tuple[Pair, ...] = (
 )
 """Every language into and out of English, then `PIVOT_PAIRS`: 30 pairs."""
 
+LATENCY_PROBES = 3
+"""Sentences translated one at a time per pair, for p50/p95 latency as a live caller sees it. They come from the
+test split shifted by one, so (in the quick suite) they are not the batch's sentences, which some engines cache."""
+
 Progress = Callable[[str, int, int], None]
 """Called after each pair as progress('mt', pairs done, pairs in all)."""
 
@@ -45,7 +49,8 @@ def measure_mt(
     *,
     text_set: Path = TEXT_SET,
 ) -> list[Measurement]:
-    """chrF and BLEU measurements (in that order) for each pair, on `SUITE_SIZES[suite]` test sentences.
+    """chrF, BLEU and p50/p95 latency measurements (in that order) for each pair, on `SUITE_SIZES[suite]` test
+    sentences translated in one batch, and `LATENCY_PROBES` more translated one at a time.
 
     Each measurement's detail holds the route taken (`str(Route)`) and the wall seconds spent translating the
     pair; BLEU's also names its tokenizer. Every pair is checked (supported languages, a route exists) before
@@ -69,6 +74,7 @@ def measure_mt(
         pair, samples = f"{src}-{tgt}", len(sources)
         chrf = metrics.chrf(hypotheses, references)
         bleu = metrics.bleu(hypotheses, references, tgt)
+        latency = metrics.percentiles(_latencies(engines, suite_sample(texts[src][1:], LATENCY_PROBES), src, tgt))
         measurements += [
             Measurement("mt", "chrf", chrf, pair=pair, samples=samples, detail=detail),
             Measurement(
@@ -79,10 +85,23 @@ def measure_mt(
                 samples=samples,
                 detail={**detail, "tokenizer": metrics.bleu_tokenizer(tgt)},
             ),
+            *(
+                Measurement("mt", metric, latency[key], pair=pair, samples=LATENCY_PROBES, detail=detail)
+                for metric, key in (("p50_s", "p50"), ("p95_s", "p95"))
+            ),
         ]
         if progress:
             progress("mt", done, len(wanted))
     return measurements
+
+
+def _latencies(engines: Engines, sentences: Sequence[str], src: str, tgt: str) -> list[float]:
+    seconds = []
+    for sentence in sentences:
+        began = time.perf_counter()
+        engines.translator.translate([sentence], src, tgt)
+        seconds.append(time.perf_counter() - began)
+    return seconds
 
 
 def _checked_pairs(pairs: Sequence[Pair]) -> list[Pair]:
