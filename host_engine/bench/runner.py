@@ -11,7 +11,7 @@ from pathlib import Path
 
 from host_engine.bench.metrics import peak_memory_mb
 from host_engine.bench.mt import measure_mt
-from host_engine.bench.results import Measurement
+from host_engine.bench.results import SUITE_SIZES, Measurement
 from host_engine.bench.speech import measure_speech
 from host_engine.bench.targets import TARGETS_PATH, Verdict, judge, load_rules
 from host_engine.config import PROJECT_ROOT
@@ -41,8 +41,8 @@ def calibrate_routes() -> Path:
 def run_suite(
     suite: str, tier: str, progress: Progress | None = None, targets: Path = TARGETS_PATH
 ) -> tuple[list[Verdict], dict[str, object]]:
-    if suite not in ("quick", "full"):
-        raise HostEngineError(f"unknown suite '{suite}'; use quick or full")
+    if suite not in SUITE_SIZES:
+        raise HostEngineError(f"unknown suite '{suite}'; use one of {', '.join(SUITE_SIZES)}")
     rules = load_rules(tier, targets)
     engines = Engines()
     began = time.perf_counter()

@@ -267,7 +267,8 @@ def calibrate(
     router = Router(backends, QualityTable(scores))
     wanted = pairs if pairs is not None else [(s, t) for s in dev_set for t in dev_set if s != t]
     for src, tgt in wanted:
-        pivots = [r for r in router.candidates(src, tgt) if len(r.hops) > 1 and not r.measured][:top_k]
-        for route in pivots:
-            scores[route.hops] = chrf(run(route.hops), dev_set[tgt])
+        best_pivots = [r for r in router.candidates(src, tgt) if len(r.hops) > 1][:top_k]
+        for route in best_pivots:
+            if not route.measured:
+                scores[route.hops] = chrf(run(route.hops), dev_set[tgt])
     return QualityTable(scores, "chrF2", dev_name, sizes.pop())
