@@ -9,15 +9,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from host_engine import registry
 from host_engine.errors import HostEngineError
+
+if TYPE_CHECKING:
+    from host_engine.live.session import LiveRequest
+    from host_engine.live.sources import AudioSource
 
 app = typer.Typer(
     help="Offline-first AI virtual host and multilingual translation worker.",
@@ -175,6 +180,78 @@ def dub(
         f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
         f"(real-time factor {report['real_time_factor']}); report: {result.report}"
     )
+
+
+@app.command()
+def subtitles(
+    input: Annotated[str, typer.Argument(help="A file or any FFmpeg URL (rtmp://, srt://, udp://, an HLS .m3u8).")],
+    to: Annotated[str, typer.Option("--to", help="Caption languages besides the source, comma-separated.")] = "",
+    src: Annotated[str | None, typer.Option("--src", help="Spoken language; detected when omitted.")] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Read a file at 1x speed, like a live feed.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Every event (partials too) as one JSON line.")] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for <lang>.srt/.vtt, written as finals arrive.")
+    ] = None,
+    policy: Annotated[str, typer.Option(help="Commit policy: agreement, or the naive fixed-window.")] = "agreement",
+) -> None:
+    """Live captions: partial then final source text, translations of each sentence, SRT/VTT as they arrive."""
+    import asyncio
+
+    from host_engine.languages import parse_language_list
+    from host_engine.live.session import LiveRequest
+    from host_engine.live.sources import FFmpegSource
+
+    if "://" not in input and not Path(input).is_file():
+        raise HostEngineError(f"{input}: no such file (or give a URL such as rtmp://host/app/key)")
+    request = LiveRequest(
+        targets=tuple(parse_language_list(to)) if to else (), source_lang=src, policy=policy, subtitles_dir=out_dir
+    )
+    fatal = asyncio.run(_print_live_events(FFmpegSource(input, realtime), request, jsonl))
+    if fatal:
+        raise HostEngineError(fatal)
+
+
+async def _print_live_events(source: AudioSource, request: LiveRequest, jsonl: bool) -> str | None:
+    """Print a session's events (JSON lines, or finals as text); returns the fatal error's message, if any."""
+    from host_engine.engines import Engines
+    from host_engine.events import CaptionEvent, EndEvent, ErrorEvent
+    from host_engine.live.session import LiveSession
+
+    fatal = None
+    async for event in LiveSession(source, Engines(), request).events():
+        if jsonl:
+            sys.stdout.write(event.to_json() + "\n")
+            sys.stdout.flush()
+        elif isinstance(event, CaptionEvent) and event.final:
+            stamp = f"[dim]{event.start:7.2f}-{event.end:7.2f}[/]"
+            out.print(f"{stamp} [bold]{event.lang}[/] {escape(event.text)}", highlight=False)
+        elif isinstance(event, EndEvent) and not fatal:
+            err.print(f"end of stream after {event.audio_seconds:.1f} s of audio", highlight=False)
+        if isinstance(event, ErrorEvent):
+            if event.fatal:
+                fatal = event.message
+            elif not jsonl:
+                err.print(f"warning: {event.message}", markup=False, highlight=False)
+    return fatal
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
+    input: Annotated[str | None, typer.Option("--input", help="Caption this file or URL from the start.")] = None,
+    to: Annotated[str, typer.Option("--to", help="Caption languages for --input, comma-separated.")] = "",
+    src: Annotated[str | None, typer.Option("--src", help="Spoken language of --input.")] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Read a file --input at 1x speed.")] = False,
+) -> None:
+    """Caption server: overlay page at /overlay?lang=src,es for OBS, /ws/captions, PCM ingest at /ws/audio."""
+    import uvicorn
+
+    from host_engine.server.app import StartSession, create_app
+
+    boot = StartSession(input=input, to=to, src=src, realtime=realtime) if input else None
+    err.print(f"overlay: http://{host}:{port}/overlay?lang=src{',' + to if to else ''}", highlight=False)
+    uvicorn.run(create_app(boot=boot), host=host, port=port, log_level="warning")
 
 
 @contextmanager

@@ -6,10 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pysubs2
 
-from host_engine.asr import Segment, Word
+from host_engine.asr import Segment
 from host_engine.languages import MAX_CAPTION_SECONDS, MIN_CAPTION_SECONDS, Language
 from host_engine.text import ends_sentence
 
@@ -19,6 +20,12 @@ CLEAR_PAUSE = 0.3
 """Seconds of silence between words that mark a phrase boundary worth cutting at."""
 
 
+class TimedWord(Protocol):
+    text: str
+    start: float
+    end: float
+
+
 @dataclass(frozen=True)
 class Cue:
     start: float
@@ -26,11 +33,11 @@ class Cue:
     text: str
 
 
-def _joined(words: Sequence[Word]) -> str:
+def _joined(words: Sequence[TimedWord]) -> str:
     return "".join(w.text for w in words).strip()
 
 
-def _best_break(words: Sequence[Word], lang: Language) -> int:
+def _best_break(words: Sequence[TimedWord], lang: Language) -> int:
     """Index after which to cut an over-long run: a sentence end, else a clause end, else a clear pause,
     else the most even split (halves translate and read better than a long part and a stub)."""
     limit = lang.max_line_chars * MAX_LINES
@@ -56,7 +63,11 @@ def cues_from_segments(segments: Sequence[Segment], lang: Language) -> list[Cue]
 
     Sentences are kept whole where they fit, since each cue is also the unit that gets translated and dubbed.
     """
-    words = [w for s in segments for w in s.words if w.text.strip()]
+    return cues_from_words([w for s in segments for w in s.words], lang)
+
+
+def cues_from_words(all_words: Sequence[TimedWord], lang: Language) -> list[Cue]:
+    words = [w for w in all_words if w.text.strip()]
     limit = lang.max_line_chars * MAX_LINES
     cues: list[Cue] = []
     start = 0
@@ -120,3 +131,30 @@ def write_subtitles(cues: Sequence[Cue], lang: Language, srt: Path, vtt: Path) -
     subs = _subtitle_file(cues, lang)
     subs.save(str(srt), format_="srt")
     subs.save(str(vtt), format_="vtt")
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}{separator}{ms % 1000:03d}"
+
+
+class SubtitleAppender:
+    """SRT and VTT files that grow cue by cue as a live job finalizes them; complete and valid after every cue."""
+
+    def __init__(self, srt: Path, vtt: Path, lang: Language) -> None:
+        self.srt, self.vtt, self.lang = srt, vtt, lang
+        self.count = 0
+        srt.write_text("", encoding="utf-8")
+        vtt.write_text("WEBVTT\n\n", encoding="utf-8")
+
+    def append(self, cues: Sequence[Cue]) -> None:
+        srt_blocks, vtt_blocks = [], []
+        for cue in cues:
+            self.count += 1
+            text = wrap(cue.text, self.lang)
+            srt_blocks.append(f"{self.count}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n{text}\n\n")
+            vtt_blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n{text}\n\n")
+        with self.srt.open("a", encoding="utf-8") as srt:
+            srt.write("".join(srt_blocks))
+        with self.vtt.open("a", encoding="utf-8") as vtt:
+            vtt.write("".join(vtt_blocks))

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg espeak-ng apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-ind-zlm
-              pocketsphinx-testdata)
+              pocketsphinx-testdata chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -22,7 +22,7 @@ stamp=.venv/.host-engine-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[offline,convert,bench,dev]'
+  .venv/bin/python -m pip install -q -e '.[offline,convert,server,bench,dev]'
   # Kokoro's Japanese front end; their own requirement pins would downgrade the rest, and Kokoro needs none of them.
   .venv/bin/python -m pip install -q --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
   touch "$stamp"

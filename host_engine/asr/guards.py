@@ -30,6 +30,8 @@ class GuardSettings:
     max_repeats: int = 2
     """An n-gram may appear this many times in a row; longer runs collapse to one occurrence."""
     silence_dbfs: float = -55.0
+    max_chars_per_second: float = 50.0
+    """Faster than anyone speaks (fast speech is ~20): words crammed into a blip are an echo of the prompt."""
 
 
 def is_silent(audio: np.ndarray, threshold_dbfs: float = GuardSettings.silence_dbfs) -> bool:
@@ -81,8 +83,10 @@ def is_confident(segment: Segment, settings: GuardSettings) -> bool:
     probably_silence = (
         segment.no_speech_prob > settings.max_no_speech_prob and segment.avg_logprob < settings.no_speech_logprob
     )
+    spoken = segment.words[-1].end - segment.words[0].start if segment.words else segment.end - segment.start
     return (
-        segment.avg_logprob >= settings.min_avg_logprob
+        len(segment.text) <= settings.max_chars_per_second * max(spoken, 0.5)
+        and segment.avg_logprob >= settings.min_avg_logprob
         and segment.compression_ratio <= settings.max_compression_ratio
         and not probably_silence
     )

@@ -1,0 +1,272 @@
+"""Live caption latency: clips fed in real time through `LiveSession`, our commit policy next to a naive baseline.
+
+For every final source word: when it first appeared (partial or final) and when it became final, minus when it
+ended in the audio (its own timestamp). Translation latency: a translated caption's emission minus the emission
+of the last source final of its sentence. Accuracy: WER (CER for unspaced scripts) of the finals against a batch
+transcription of the same file with the same model. The baseline is whisper.cpp's `stream` example: a 5 s window
+re-transcribed every 0.5 s, final when full. Soak: a long stream of the sample looped, latency and memory per
+5-minute stretch. Run: `python -m host_engine.bench.live_latency [--soak-minutes 30]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from host_engine.asr import TranscribeOptions
+from host_engine.bench.metrics import error_rates, percentiles
+from host_engine.bench.speech import audioeval_clips, librivox_clips
+from host_engine.config import PROJECT_ROOT
+from host_engine.engines import Engines
+from host_engine.events import CaptionEvent, ErrorEvent, LiveEvent
+from host_engine.live.session import LiveRequest, LiveSession
+from host_engine.live.sources import FFmpegSource
+from host_engine.media import decode_audio, ffmpeg_binary, write_wav
+
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "live_latency"
+SAMPLE = PROJECT_ROOT / "samples" / "librivox_sense.mp4"
+POLICIES = ("agreement", "fixed-window")
+TARGETS = {"final_p50": 1.5, "final_p95": 3.0, "first_partial_p50": 0.8, "wer_over_batch": 0.03}
+"""Seconds after the word ends (WER: points over batch), 2 CPU cores, Whisper base."""
+SOAK_STRETCH_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    path: Path
+    lang: str
+    translate_to: str
+    reference: str | None = None
+    """The human transcript, where there is one: then WER of finals and of batch against it are both reported."""
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def word_latencies(events: Sequence[LiveEvent]) -> dict[str, list[float]]:
+    """Per final source word: its end, first-seen and final latency; per translation: seconds after its sentence's
+    last source final."""
+    first_seen: dict[tuple[int, str], float] = {}
+    finals: list[tuple[str, float, float]] = []  # key, word end, emitted
+    sentence_final: dict[int, float] = {}
+    translation: list[float] = []
+    for event in events:
+        if not isinstance(event, CaptionEvent):
+            continue
+        if not event.source:
+            translation.append(event.emitted - sentence_final[event.sentence])
+            continue
+        for offset, word in enumerate(event.words):
+            first_seen.setdefault((len(finals) + offset, _key(word.text)), event.emitted)
+        if event.final:
+            finals += [(_key(w.text), w.end, event.emitted) for w in event.words]
+            sentence_final[event.sentence] = event.emitted
+    return {
+        "final": [emitted - end for _, end, emitted in finals],
+        "word_end": [end for _, end, _ in finals],
+        "first_partial": [first_seen.get((i, key), emitted) - end for i, (key, end, emitted) in enumerate(finals)],
+        "translation": translation,
+    }
+
+
+async def _collect(clip: Clip, policy: str, engines: Engines, samples: list[tuple[float, float]]) -> list[LiveEvent]:
+    """Run one session in real time; `samples` gets (stream seconds, RSS MiB) every 10 s."""
+    session = LiveSession(
+        FFmpegSource(str(clip.path), realtime=True),
+        engines,
+        LiveRequest(targets=(clip.translate_to,), source_lang=clip.lang, policy=policy),
+    )
+    events: list[LiveEvent] = []
+    process = psutil.Process()
+    next_sample = 0.0
+    async for event in session.events():
+        events.append(event)
+        if session.clock() >= next_sample:
+            samples.append((session.clock(), process.memory_info().rss / 2**20))
+            next_sample += 10.0
+        if isinstance(event, ErrorEvent) and event.fatal:
+            raise RuntimeError(f"{clip.name}: {event.message}")
+    return events
+
+
+def _batch_text(engines: Engines, clip: Clip) -> str:
+    segments, _ = engines.recognizer.transcribe(decode_audio(clip.path), TranscribeOptions(language=clip.lang))
+    return " ".join(s.text for s in segments)
+
+
+def _finals_text(events: Sequence[LiveEvent]) -> str:
+    return " ".join(e.text for e in events if isinstance(e, CaptionEvent) and e.source and e.final)
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in percentiles(values).items()} if values else {}
+
+
+def measure_clip(engines: Engines, clip: Clip, policy: str) -> dict[str, object]:
+    began = time.perf_counter()
+    memory: list[tuple[float, float]] = []
+    events = asyncio.run(_collect(clip, policy, engines, memory))
+    latencies = word_latencies(events)
+    batch = _batch_text(engines, clip)
+    finals = _finals_text(events)
+    rates = error_rates([batch], [finals], clip.lang)
+    metric = "wer" if "wer" in rates else "cer"
+    truth = (
+        {
+            "finals": round(error_rates([clip.reference], [finals], clip.lang)[metric], 4),
+            "batch": round(error_rates([clip.reference], [batch], clip.lang)[metric], 4),
+        }
+        if clip.reference
+        else None
+    )
+    return {
+        "clip": clip.name,
+        "lang": clip.lang,
+        "policy": policy,
+        "audio_seconds": round(max((e.end for e in events if isinstance(e, CaptionEvent)), default=0.0), 2),
+        "wall_seconds": round(time.perf_counter() - began, 1),
+        "words": len(latencies["final"]),
+        "partials": sum(isinstance(e, CaptionEvent) and not e.final for e in events),
+        "final_s": _stats(latencies["final"]),
+        "first_partial_s": _stats(latencies["first_partial"]),
+        "translation_s": _stats(latencies["translation"]),
+        "error_metric": metric,
+        "error_vs_batch": round(rates[metric], 4),
+        "error_vs_reference": truth,
+        "peak_rss_mb": round(max(m for _, m in memory), 1) if memory else None,
+        "_latencies": latencies,
+        "_memory": memory,
+    }
+
+
+def clips() -> list[Clip]:
+    """The real-speech sample (en), and pytest-audioeval's es, ja and zh clips joined into one stream each."""
+    librivox = " ".join(text for _, text in sorted(librivox_clips().clips))
+    chosen = [Clip("librivox_sense (real speech)", SAMPLE, "en", "es", librivox)]
+    scratch = Path(tempfile.mkdtemp(prefix="live-bench-"))
+    for lang in ("es", "ja", "zh"):
+        pause = np.zeros(16000, np.float32)
+        pieces, texts = [pause], []
+        for path, text in audioeval_clips(lang).clips:
+            pieces += [decode_audio(path), pause]
+            texts.append(text)
+        path = scratch / f"audioeval_{lang}.wav"
+        write_wav(path, np.concatenate(pieces), 16000)
+        chosen.append(Clip(f"audioeval_{lang} (machine-read)", path, lang, "en", " ".join(texts)))
+    return chosen
+
+
+def soak(engines: Engines, minutes: float) -> dict[str, object]:
+    """The sample looped for `minutes`, captioned in real time; latency and memory per 5-minute stretch."""
+    with tempfile.TemporaryDirectory() as scratch:
+        looped = Path(scratch) / "soak.wav"
+        subprocess.run(
+            [ffmpeg_binary(), "-v", "error", "-stream_loop", "-1", "-i", str(SAMPLE), "-t", str(minutes * 60),
+             "-ac", "1", "-ar", "16000", str(looped)],
+            check=True,
+        )  # fmt: skip
+        result = measure_clip(engines, Clip(f"soak {minutes:g} min", looped, "en", "es"), "agreement")
+    events_final = result["_latencies"]["final"]
+    memory = result["_memory"]
+    stretches = []
+    finals_by_time = _finals_by_stretch(result)
+    for index, values in enumerate(finals_by_time):
+        in_stretch = [m for t, m in memory if index * SOAK_STRETCH_SECONDS <= t < (index + 1) * SOAK_STRETCH_SECONDS]
+        stretches.append(
+            {"from_minute": index * SOAK_STRETCH_SECONDS / 60, "final_s": _stats(values),
+             "rss_mb": round(max(in_stretch), 1) if in_stretch else None}
+        )  # fmt: skip
+    first, last = stretches[0], stretches[-1]
+    return {
+        "minutes": minutes,
+        "words": len(events_final),
+        "error_vs_batch": result["error_vs_batch"],
+        "stretches": stretches,
+        "memory_growth_pct": round(100 * (last["rss_mb"] / first["rss_mb"] - 1), 1),
+        "final_p50_change_s": round(last["final_s"]["p50"] - first["final_s"]["p50"], 3),
+    }
+
+
+def _finals_by_stretch(result: dict[str, object]) -> list[list[float]]:
+    """Final latencies grouped by the 5-minute stretch in which the word was spoken."""
+    latencies = result["_latencies"]
+    assert isinstance(latencies, dict)
+    groups: dict[int, list[float]] = {}
+    for end, value in zip(latencies["word_end"], latencies["final"], strict=True):
+        groups.setdefault(int(end // SOAK_STRETCH_SECONDS), []).append(value)
+    return [groups[k] for k in sorted(groups)]
+
+
+def run(soak_minutes: float = 0.0) -> dict[str, object]:
+    engines = Engines()
+    _ = engines.recognizer, engines.translator
+    rows = []
+    for clip in clips():
+        for policy in POLICIES:
+            row = measure_clip(engines, clip, policy)
+            rows.append({k: v for k, v in row.items() if not k.startswith("_")})
+    return {
+        "benchmark": "live_latency",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "model": engines.asr_model,
+        "targets": TARGETS,
+        "runs": rows,
+        "soak": soak(engines, soak_minutes) if soak_minutes else None,
+    }
+
+
+def print_table(results: dict[str, object], console: Console) -> None:
+    table = Table(title=f"live captions, seconds after the word ends ({results['machine']}, {results['model']})")
+    for column in ("clip", "policy", "words", "first partial p50/p95", "final p50/p95", "translation p50/p95",
+                   "error vs batch", "vs reference: finals / batch"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("clip", "policy") else "right")
+    runs = results["runs"]
+    assert isinstance(runs, list)
+    for row in runs:
+        table.add_row(
+            row["clip"], row["policy"], str(row["words"]),
+            *(_pair(row[key]) for key in ("first_partial_s", "final_s", "translation_s")),
+            f"{row['error_metric']} {row['error_vs_batch']:.3f}",
+            _pair(row["error_vs_reference"], ("finals", "batch")),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _pair(stats: dict[str, float] | None, keys: tuple[str, str] = ("p50", "p95")) -> str:
+    return f"{stats[keys[0]]:.2f} / {stats[keys[1]]:.2f}" if stats else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--soak-minutes", type=float, default=0.0, help="Also run a real-time soak this long.")
+    args = parser.parse_args()
+    results = run(args.soak_minutes)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / "results.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console = Console(width=200)
+    print_table(results, console)
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The caption server on loopback: PCM pushed over a WebSocket, bad clients, concurrent sessions, the overlay page
+in a real browser (Debian's chromium driven by Playwright) fed by a file source."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from host_engine.media import decode_audio, resample
+from host_engine.server.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = ROOT / "tests" / "output"
+
+
+@pytest.fixture(scope="module")
+def client(engines):
+    with TestClient(create_app(engines)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def speech(sample_clip: Path) -> np.ndarray:
+    return decode_audio(sample_clip)[: 16000 * 9]
+
+
+def _pcm(audio: np.ndarray) -> bytes:
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def _push(ws, pcm: bytes, chunk_bytes: int, garbage_every: int = 0) -> None:
+    for n, i in enumerate(range(0, len(pcm), chunk_bytes)):
+        ws.send_bytes(pcm[i : i + chunk_bytes])
+        if garbage_every and n % garbage_every == 0:
+            ws.send_bytes(b"\x01\x02\x03")
+            ws.send_text("hello?")
+    ws.send_text(json.dumps({"type": "end"}))
+
+
+def _receive_all(ws) -> list[dict]:
+    events = []
+    while True:
+        event = json.loads(ws.receive_text())
+        events.append(event)
+        if event["type"] == "end":
+            return events
+
+
+def test_pushed_pcm_is_captioned_and_translated(client, speech):
+    with client.websocket_connect("/ws/audio?session=push&src=en&to=pt") as ws:
+        _push(ws, _pcm(speech), 3200)
+        events = _receive_all(ws)
+    finals = [e for e in events if e["type"] == "caption" and e["final"] and e["lang"] == "en"]
+    assert "dashwood" in " ".join(e["text"] for e in finals).lower()
+    assert any(e["lang"] == "pt" for e in events if e["type"] == "caption")
+
+
+def test_other_sample_rates_are_resampled(client, speech):
+    with client.websocket_connect("/ws/audio?session=rate&src=en&rate=48000") as ws:
+        _push(ws, _pcm(resample(speech, 16000, 48000)), 9600)
+        events = _receive_all(ws)
+    text = " ".join(e["text"] for e in events if e["type"] == "caption" and e["final"]).lower()
+    assert "dashwood" in text
+
+
+def test_garbage_gets_error_events_and_the_session_carries_on(client, speech):
+    with client.websocket_connect("/ws/audio?session=garbage&src=en") as ws:
+        _push(ws, _pcm(speech), 3200, garbage_every=20)
+        events = _receive_all(ws)
+    errors = [e for e in events if e["type"] == "error"]
+    assert errors and not any(e["fatal"] for e in errors)
+    assert any("even size" in e["message"] for e in errors)
+    assert "dashwood" in " ".join(e["text"] for e in events if e["type"] == "caption").lower()
+
+
+@pytest.mark.parametrize("query", ["rate=7", "to=xx", "src=en&to=es,klingon"])
+def test_bad_session_parameters_end_with_one_fatal_error(client, query):
+    with client.websocket_connect(f"/ws/audio?session=bad&{query}") as ws:
+        event = json.loads(ws.receive_text())
+    assert event["type"] == "error" and event["fatal"]
+
+
+def test_caption_subscribers_get_a_running_session(client, speech):
+    with client.websocket_connect("/ws/captions?session=watched") as viewer:
+        with client.websocket_connect("/ws/audio?session=watched&src=en") as ws:
+            _push(ws, _pcm(speech[: 16000 * 5]), 3200)
+            pushed = _receive_all(ws)
+        seen = _receive_all(viewer)
+    assert [e["type"] for e in seen] == [e["type"] for e in pushed]
+    assert "watched" in client.get("/sessions").json()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_clip: Path):
+    """`host-engine serve` as a user starts it, captioning the sample in real time into Spanish."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "host_engine", "serve", "--port", str(port), "--input", str(sample_clip),
+         "--src", "en", "--to", "es", "--realtime"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup installs it)")
+def test_overlay_shows_live_captions_in_a_real_browser(server):
+    from lingua import Language, LanguageDetectorBuilder
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"{server}/overlay?lang=src,es&fade=0")
+        page.wait_for_function(
+            """() => document.querySelector('.block[data-lang="es"] .final').textContent.length > 20""",
+            timeout=45_000,
+        )
+        es_text = page.locator('.block[data-lang="es"] .final').inner_text()
+        en_text = page.locator('.block[data-lang="en"]').inner_text()
+        lines = page.evaluate(
+            """() => [...document.querySelectorAll('.block')].map(
+                b => b.scrollHeight / parseFloat(getComputedStyle(b).lineHeight))"""
+        )
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "overlay_live.png"))
+        browser.close()
+    assert en_text.strip() and all(n <= 2.1 for n in lines)
+    detector = LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.SPANISH, Language.PORTUGUESE).build()
+    assert detector.detect_language_of(es_text) == Language.SPANISH, es_text
+    assert detector.detect_language_of(en_text) == Language.ENGLISH, en_text
