@@ -192,7 +192,9 @@ def subtitles(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Folder for <lang>.srt/.vtt, written as finals arrive.")
     ] = None,
-    policy: Annotated[str, typer.Option(help="Commit policy: agreement, or the naive fixed-window.")] = "agreement",
+    policy: Annotated[str, typer.Option(help="Commit policy: agreement, or the naive baseline fixed-window.")] = (
+        "agreement"
+    ),
 ) -> None:
     """Live captions: partial then final source text, translations of each sentence, SRT/VTT as they arrive."""
     import asyncio

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,16 @@ def test_dead_url_ends_with_one_error(engines):
     )
     assert [type(e) for e in events] == [ErrorEvent, EndEvent]
     assert events[0].fatal and "rtmp://127.0.0.1:9/live/none" in events[0].message
+
+
+def test_a_stream_that_stops_ends_with_one_error(engines):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = FFmpegSource(f"udp://127.0.0.1:{port}", stall_seconds=2)
+    events = asyncio.run(_session_events(source, engines, LiveRequest(source_lang="en")))
+    assert [type(e) for e in events] == [ErrorEvent, EndEvent]
+    assert "no audio for 2 s" in events[0].message
 
 
 def test_unsupported_target_is_refused_before_listening(engines, sample_clip: Path):

@@ -110,13 +110,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(sample_clip: Path):
+def server(sample_clip: Path, tmp_path_factory):
     """`host-engine serve` as a user starts it, captioning the sample in real time into Spanish."""
     port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "host_engine", "serve", "--port", str(port), "--input", str(sample_clip),
          "--src", "en", "--to", "es", "--realtime"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -125,11 +126,15 @@ def server(sample_clip: Path):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             break
         except OSError:
-            assert process.poll() is None, process.stderr.read().decode()
+            assert process.poll() is None, log.read_text()
             time.sleep(0.3)
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"host-engine serve did not stop on SIGTERM: {log.read_text()}")
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup installs it)")

@@ -21,7 +21,7 @@ from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import CaptionEvent, EndEvent, ErrorEvent, LiveEvent
 from host_engine.languages import get_language
-from host_engine.live.sources import AudioSource
+from host_engine.live.sources import AudioSource, SourceError
 from host_engine.live.streaming import ClosedSentence, StreamSettings, make_transcriber
 from host_engine.subtitles import Cue, SubtitleAppender, cues_from_words
 
@@ -49,6 +49,7 @@ class LiveSession:
         self._pending_seconds = 0.0
         self._received = 0.0
         self._ended = False
+        self._failure: SourceError | None = None
         self._wake = asyncio.Event()
         self._files: dict[str, SubtitleAppender] = {}
         self._to_translate: dict[str, asyncio.Queue[ClosedSentence | None]] = {}
@@ -81,6 +82,8 @@ class LiveSession:
                 for queue in self._to_translate.values():
                     queue.put_nowait(None)
                 await asyncio.gather(*translators)
+            if self._failure is not None:
+                raise self._failure
         except HostEngineError as exc:
             self._publish(ErrorEvent(str(exc), self.clock(), fatal=True))
         except Exception as exc:  # one broken session must not take the others (or the server) down
@@ -101,6 +104,7 @@ class LiveSession:
         self._queue.put_nowait(event)
 
     async def _read(self) -> None:
+        """Source failures are kept for the end: what was heard before them is still recognized and translated."""
         try:
             async for chunk in self.source.chunks():
                 seconds = chunk.size / SAMPLE_RATE
@@ -111,6 +115,8 @@ class LiveSession:
                 self._received += seconds
                 if self._pending_seconds >= self.settings.step_seconds:
                     self._wake.set()
+        except SourceError as exc:
+            self._failure = exc
         finally:
             self._ended = True
             self._wake.set()

@@ -16,10 +16,12 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 
 from host_engine.asr import SAMPLE_RATE, Recognizer, TranscribeOptions
+from host_engine.errors import BadInputError
 from host_engine.events import CaptionEvent, CaptionWord
 from host_engine.languages import get_language
 from host_engine.text import ends_sentence
@@ -114,9 +116,17 @@ class _CaptionStream:
     def received(self) -> float:
         return self.buffer_start + self.buffer.size / SAMPLE_RATE
 
-    def _append(self, audio: np.ndarray) -> None:
+    def process(self, audio: np.ndarray, flush: bool = False) -> StepResult:
+        """Take new audio; run a pass when a step's worth has arrived (or `flush` at the end of the stream)."""
         self.buffer = np.concatenate([self.buffer, audio.astype(np.float32, copy=False)])
         self.pending_seconds += audio.size / SAMPLE_RATE
+        if self.pending_seconds < self.settings.step_seconds and not flush:
+            return StepResult()
+        self.pending_seconds = 0.0
+        return self._pass(flush)
+
+    def _pass(self, flush: bool) -> StepResult:
+        raise NotImplementedError
 
     def _cut(self, at: float) -> None:
         """Drop buffered audio before stream time `at`."""
@@ -206,13 +216,8 @@ class AgreementTranscriber(_CaptionStream):
         self.tail: list[CaptionWord] = []
         """Words of the last pass after the final ones: shown as partial text, confirmed by the next pass."""
 
-    def process(self, audio: np.ndarray, flush: bool = False) -> StepResult:
-        """Take new audio; run a pass when a step's worth has arrived (or `flush` at the end of the stream)."""
-        self._append(audio)
+    def _pass(self, flush: bool) -> StepResult:
         result = StepResult()
-        if self.pending_seconds < self.settings.step_seconds and not flush:
-            return result
-        self.pending_seconds = 0.0
         regions = speech_regions(self.buffer, self.settings.vad_threshold)
         buffered = self.buffer.size / SAMPLE_RATE
         if not regions:
@@ -277,12 +282,8 @@ class FixedWindowTranscriber(_CaptionStream):
         self.window_seconds = window_seconds
         self.shown: list[CaptionWord] = []
 
-    def process(self, audio: np.ndarray, flush: bool = False) -> StepResult:
-        self._append(audio)
+    def _pass(self, flush: bool) -> StepResult:
         result = StepResult()
-        if self.pending_seconds < self.settings.step_seconds and not flush:
-            return result
-        self.pending_seconds = 0.0
         full = self.buffer.size / SAMPLE_RATE >= self.window_seconds
         window = self.buffer[: int(self.window_seconds * SAMPLE_RATE)]
         words = self._recognize(window, self.buffer_start)
@@ -297,13 +298,17 @@ class FixedWindowTranscriber(_CaptionStream):
         return result
 
 
+class Policy(StrEnum):
+    agreement = "agreement"
+    fixed_window = "fixed-window"
+
+
 def make_transcriber(
     policy: str, recognizer: Recognizer, lang: str | None, clock: Clock
 ) -> AgreementTranscriber | FixedWindowTranscriber:
     if lang is not None:
         lang = get_language(lang).code
-    if policy == "agreement":
-        return AgreementTranscriber(recognizer, lang, clock)
-    if policy == "fixed-window":
-        return FixedWindowTranscriber(recognizer, lang, clock)
-    raise ValueError(f"unknown streaming policy '{policy}' (agreement | fixed-window)")
+    policies = {Policy.agreement: AgreementTranscriber, Policy.fixed_window: FixedWindowTranscriber}
+    if policy not in policies:
+        raise BadInputError(f"unknown streaming policy '{policy}' ({' | '.join(policies)})")
+    return policies[Policy(policy)](recognizer, lang, clock)

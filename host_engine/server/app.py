@@ -129,9 +129,7 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
 
     @app.get("/sessions")
     async def sessions() -> dict[str, dict[str, object]]:
-        return {
-            name: {"running": ch.running, "subscribers": len(ch.subscribers)} for name, ch in hub.channels.items()
-        }
+        return {name: {"running": ch.running, "subscribers": len(ch.subscribers)} for name, ch in hub.channels.items()}
 
     @app.post("/sessions", status_code=201)
     async def start_session(body: StartSession) -> dict[str, str]:

@@ -1,32 +1,36 @@
-// Caption overlay for an OBS browser source. Query string:
+// Caption overlay for an OBS browser source, served at /overlay. Query string:
 //   session  live session name (default "default")
-//   lang     comma-separated blocks, in order; "src" = the spoken language (default "src")
-//   fade     seconds without updates before a block fades out (default 6; 0 = never)
-//   lines    lines per block, at most 2 (default 2)
+//   lang     comma-separated language codes, one block each in that order; "src" = the spoken language (default "src")
+//   fade     seconds after the last update before a block fades out (default 6; 0 = never)
+//   lines    max lines per block, 1 or 2 (default 2); longer text shows its end
 //   size     font size in px (default 42)
-//   ws       full WebSocket URL, to read captions from another host
+//   ws       full WebSocket URL (default ws(s)://<this host>/ws/captions?session=<session>)
 "use strict";
 
 const params = new URLSearchParams(location.search);
+const number = (key, fallback) => {
+  const value = parseFloat(params.get(key));
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
+};
 const session = params.get("session") || "default";
 const wanted = (params.get("lang") || "src").split(",").map((s) => s.trim()).filter(Boolean);
-const fadeSeconds = Number(params.get("fade") ?? 6);
-const maxLines = Math.min(2, Math.max(1, Number(params.get("lines") || 2)));
+const fadeSeconds = number("fade", 6);
+const maxLines = Math.min(2, Math.max(1, Math.round(number("lines", 2))));
 const RTL = new Set(["ar", "fa", "he", "ur"]);
 const UNSPACED = new Set(["zh", "ja", "th"]);
 
-document.documentElement.style.setProperty("--size", `${Number(params.get("size") || 42)}px`);
-document.documentElement.style.setProperty("--lines", String(maxLines));
+document.documentElement.style.setProperty("--size", `${number("size", 42)}px`);
 
 const root = document.getElementById("captions");
-const blocks = new Map(); // slot ("src" or a code) -> {el, finals: [], partial, sentence, timer}
+// slot ("src" or a code) -> {el, lang, sentence, finals: Map(segment -> text), partial: {segment, text}, timer}
+const blocks = new Map();
 
-for (const slot of wanted) {
+for (const slot of new Set(wanted)) {
   const el = document.createElement("div");
   el.className = "block hidden";
   el.innerHTML = '<span class="final"></span><span class="partial"></span>';
   root.appendChild(el);
-  blocks.set(slot, { el, finals: [], partial: "", sentence: -1, timer: null });
+  blocks.set(slot, { el, lang: null, sentence: null, finals: new Map(), partial: null, timer: null });
   if (slot !== "src") setLanguage(blocks.get(slot), slot);
 }
 
@@ -37,30 +41,29 @@ function setLanguage(block, lang) {
   block.el.dir = RTL.has(lang) ? "rtl" : "ltr";
 }
 
+// Spaced languages get a space between parts unless the part brings its own; zh/ja/th get none.
 function join(parts, lang) {
-  const sep = UNSPACED.has(lang) ? "" : " ";
-  return parts.map((p) => p.trim()).filter(Boolean).join(sep);
+  const unspaced = UNSPACED.has(lang);
+  const text = parts.reduce((joined, part) => {
+    const next = unspaced ? part.trim() : part;
+    return joined + (joined && next && !unspaced && !/^\s/.test(next) ? " " : "") + next;
+  }, "");
+  return text.replace(/\s+/g, " ").trim();
 }
 
 function render(block) {
-  const finalEl = block.el.querySelector(".final");
-  const partialEl = block.el.querySelector(".partial");
-  let finals = block.finals.slice();
-  const partial = block.partial.trim();
-  const show = () => {
-    const text = join(finals, block.lang);
+  const [finalEl, partialEl] = block.el.children;
+  let text = join([...block.finals.values()], block.lang);
+  let rest = block.partial ? join([text, block.partial.text], block.lang).slice(text.length) : "";
+  // Longer than the allowed lines: drop leading words (characters for zh/ja/th) until the end of the text fits.
+  const cut = (s) => (UNSPACED.has(block.lang) ? s.slice(1) : s.replace(/^\s*\S+/, "")).trimStart();
+  const limit = (maxLines + 0.5) * parseFloat(getComputedStyle(block.el).lineHeight);
+  for (;;) {
     finalEl.textContent = text;
-    partialEl.textContent = partial ? (text && !UNSPACED.has(block.lang) ? " " : "") + partial : "";
-  };
-  show();
-  // Too long for the allowed lines: drop the oldest words (or characters) until the end of the text fits.
-  const limit = maxLines * parseFloat(getComputedStyle(block.el).lineHeight) + 2;
-  while (block.el.scrollHeight > limit && finals.join("").length > 0) {
-    const first = finals[0];
-    const cut = UNSPACED.has(block.lang) ? 1 : Math.max(1, first.trimStart().indexOf(" ") + 1);
-    finals[0] = first.trimStart().slice(cut);
-    if (!finals[0].trim()) finals = finals.slice(1);
-    show();
+    partialEl.textContent = rest;
+    if (block.el.scrollHeight <= limit || !(text + rest).trim()) break;
+    if (text) text = cut(text);
+    else rest = cut(rest);
   }
   block.el.classList.remove("hidden");
   clearTimeout(block.timer);
@@ -72,18 +75,17 @@ function onCaption(event) {
   const block = blocks.get(slot);
   if (!block || (slot === "src" && !event.source)) return;
   if (block.lang !== event.lang) setLanguage(block, event.lang);
-  if (event.sentence !== block.sentence) {
+  // A translation replaces the block; a source segment of a new sentence starts the line over.
+  if (!event.source || event.sentence !== block.sentence) {
     block.sentence = event.sentence;
-    block.finals = [];
-    block.partial = "";
+    block.finals = new Map();
+    block.partial = null;
   }
-  if (!event.source) {
-    block.finals = [event.text];
-  } else if (event.final) {
-    block.finals.push(event.text);
-    block.partial = "";
-  } else {
-    block.partial = event.text;
+  if (event.final) {
+    block.finals.set(event.segment, event.text);
+    if (block.partial?.segment === event.segment) block.partial = null;
+  } else if (!block.finals.has(event.segment)) {
+    block.partial = { segment: event.segment, text: event.text };
   }
   render(block);
 }
@@ -93,13 +95,15 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = params.get("ws") || `${scheme}://${location.host}/ws/captions?session=${encodeURIComponent(session)}`;
   const socket = new WebSocket(url);
-  socket.onopen = () => { backoff = 500; };
+  let opened = 0;
+  socket.onopen = () => { opened = Date.now(); };
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "caption") onCaption(event);
-    else if (event.type === "error") console.warn("caption source:", event.message);
+    else if (event.type === "error") console.warn("caption source error:", event.message);
   };
   socket.onclose = () => {
+    if (opened && Date.now() - opened > 10000) backoff = 500; // it had been working: start the backoff over
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 5000);
   };

@@ -1,0 +1,233 @@
+"""The OBS overlay page (host_engine/server/static) in a real browser, fed scripted caption events by a stand-in
+server, so the page is tested on its own: partial/final revisions, translations, RTL, line limit, fade, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "host_engine" / "server" / "static"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = ROOT / "tests" / "output"
+LONG = " ".join(f"word{i}" for i in range(80)) + " the very end."
+ARABIC = "مرحبا بكم في البث المباشر"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup installs it)"
+)
+
+
+def caption(text: str, segment: str, sentence: int, *, final: bool = True, lang: str = "en", source: bool = True,
+            revision: int = 0) -> dict:  # fmt: skip
+    words = [[word, 1.0 + i * 0.3, 1.2 + i * 0.3] for i, word in enumerate(text.split())]
+    return {
+        "type": "caption", "lang": lang, "text": text, "start": 1.0, "end": 1.0 + 0.3 * len(words), "emitted": 3.0,
+        "segment": segment, "revision": revision, "final": final, "sentence": sentence, "source": source,
+        "words": words,
+    }  # fmt: skip
+
+
+# session -> [(seconds to wait before sending, event or None to close)]; every connection plays its session's script.
+SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
+    "revisions": [
+        (0.0, caption("Hello", "en-0", 0, final=False)),
+        (0.3, caption("Hello every", "en-0", 0, final=False, revision=1)),
+        (0.4, caption("Hello everyone,", "en-0", 0, revision=2)),
+        (0.4, caption("welcome to", "en-1", 0, final=False)),
+        (0.4, caption(" welcome to the stream.", "en-1", 0, revision=1)),
+        (0.4, caption("Today we have", "en-2", 1, final=False)),
+    ],
+    "translation": [
+        (0.0, caption("This jacket is waterproof.", "en-0", 0)),
+        (0.1, caption("Esta chaqueta es impermeable.", "es-0", 0, lang="es", source=False)),
+    ],
+    "arabic": [(0.0, caption(ARABIC, "ar-0", 0, lang="ar", source=False))],
+    "unspaced": [
+        (0.0, caption("大家好，", "zh-0", 0, lang="zh")),
+        (0.1, caption("欢迎来到直播间。", "zh-1", 0, lang="zh")),
+    ],
+    "long": [(0.0, caption(LONG, "en-0", 0))],
+    "fade": [(0.0, caption("Now you see me", "en-0", 0)), (1.5, caption("and again", "en-1", 1))],
+    "error": [
+        (0.0, {"type": "error", "message": "audio decoder hiccup", "emitted": 1.0, "fatal": False}),
+        (0.1, caption("Still here.", "en-0", 0)),
+        (0.1, {"type": "end", "emitted": 30.0, "audio_seconds": 29.5}),
+    ],
+    "drop": [(0.0, caption("Reconnecting", "en-0", 0)), (0.0, None)],
+}
+CONNECTED: defaultdict[str, list[float]] = defaultdict(list)  # session -> when each WebSocket connection came in
+
+
+@pytest.fixture(scope="module")
+def server():
+    app = FastAPI()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/overlay")
+    async def overlay() -> FileResponse:
+        return FileResponse(STATIC / "overlay.html")
+
+    @app.websocket("/ws/captions")
+    async def captions(websocket: WebSocket, session: str = "default") -> None:
+        await websocket.accept()
+        CONNECTED[session].append(time.monotonic())
+        with contextlib.suppress(WebSocketDisconnect):
+            for delay, event in SCRIPTS[session]:
+                await asyncio.sleep(delay)
+                if event is None:
+                    return await websocket.close()
+                await websocket.send_json(event)
+            while True:  # keep the socket open until the page goes away
+                await websocket.receive_text()
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_overlay(server, browser):
+    pages = []
+
+    def open_(query: str, console: list[str] | None = None) -> Page:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        pages.append(page)
+        if console is not None:
+            page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        page.goto(f"{server}/overlay?{query}")
+        return page
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+def wait_for_text(page: Page, selector: str, final: str, partial: str = "") -> None:
+    page.wait_for_function(
+        """([selector, final, partial]) => {
+            const block = document.querySelector(selector);
+            return block && block.querySelector('.final').textContent === final
+                && block.querySelector('.partial').textContent === partial;
+        }""",
+        arg=[selector, final, partial],
+        timeout=3000,
+    )
+
+
+def opacity(page: Page, selector: str) -> float:
+    return float(page.eval_on_selector(selector, "el => getComputedStyle(el).opacity"))
+
+
+def test_partial_is_replaced_by_its_final_and_segments_join_until_a_new_sentence(open_overlay):
+    page = open_overlay("session=revisions")
+    block = '.block[data-lang="en"]'
+    wait_for_text(page, block, "", "Hello every")
+    assert opacity(page, f"{block} .partial") < 1  # unconfirmed words are lighter
+    wait_for_text(page, block, "Hello everyone,")
+    wait_for_text(page, block, "Hello everyone,", " welcome to")
+    wait_for_text(page, block, "Hello everyone, welcome to the stream.")
+    wait_for_text(page, block, "", "Today we have")
+    assert page.locator(".block").count() == 1
+
+
+def test_translation_block_shows_the_translation(open_overlay):
+    page = open_overlay("session=translation&lang=src,es")
+    wait_for_text(page, '.block[data-lang="es"]', "Esta chaqueta es impermeable.")
+    assert page.locator(".block").evaluate_all("blocks => blocks.map(b => b.dataset.lang)") == ["en", "es"]
+    assert page.locator('.block[data-lang="en"] .final').text_content() == "This jacket is waterproof."
+    page.wait_for_function("[...document.querySelectorAll('.block')].every(b => getComputedStyle(b).opacity === '1')")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "overlay.png"), omit_background=True)
+
+
+def test_arabic_is_right_to_left(open_overlay):
+    page = open_overlay("session=arabic&lang=ar")
+    block = page.locator('.block[data-lang="ar"]')
+    wait_for_text(page, '.block[data-lang="ar"]', ARABIC)
+    assert block.get_attribute("dir") == "rtl"
+    assert block.get_attribute("lang") == "ar"
+
+
+def test_unspaced_language_segments_join_without_a_space(open_overlay):
+    page = open_overlay("session=unspaced")
+    wait_for_text(page, '.block[data-lang="zh"]', "大家好，欢迎来到直播间。")
+
+
+def test_long_text_keeps_two_lines_showing_its_end(open_overlay):
+    page = open_overlay("session=long")
+    final = page.locator('.block[data-lang="en"] .final')
+    final.filter(has_text="the very end.").wait_for(timeout=3000)
+    height, line_height = page.eval_on_selector(
+        ".block", "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).lineHeight)]"
+    )
+    text = final.text_content()
+    assert line_height < height <= 2 * line_height + 2
+    assert LONG.endswith(text) and text.startswith("word") and len(text) < len(LONG) / 2
+
+
+def test_block_fades_after_the_last_update_and_comes_back(open_overlay):
+    page = open_overlay("session=fade&fade=0.5")
+    block = '.block[data-lang="en"]'
+    visible = f"getComputedStyle(document.querySelector('{block}')).opacity > 0.5"
+    wait_for_text(page, block, "Now you see me")
+    shown = time.monotonic()
+    page.wait_for_function(visible, timeout=2000)  # fading in
+    page.wait_for_function(f"getComputedStyle(document.querySelector('{block}')).opacity === '0'", timeout=2000)
+    assert time.monotonic() - shown > 0.5
+    wait_for_text(page, block, "and again")
+    page.wait_for_function(visible, timeout=2000)
+
+
+def test_error_event_is_logged_and_captions_keep_coming(open_overlay):
+    console = []
+    page = open_overlay("session=error", console)
+    wait_for_text(page, '.block[data-lang="en"]', "Still here.")
+    assert opacity(page, '.block[data-lang="en"]') > 0
+    assert page.locator("body").inner_text().strip() == "Still here."
+    assert any(line.startswith("warning:") and "audio decoder hiccup" in line for line in console), console
+
+
+def test_socket_override_and_reconnect_with_backoff(open_overlay, server):
+    ws = server.replace("http", "ws") + "/ws/captions?session=drop"
+    page = open_overlay(f"session=ignored&ws={quote(ws)}")
+    wait_for_text(page, '.block[data-lang="en"]', "Reconnecting")
+    deadline = time.monotonic() + 5
+    while len(CONNECTED["drop"]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first, second, third = CONNECTED["drop"][:3]
+    assert 0.4 < second - first < 0.9 and 0.9 < third - second < 1.5  # 0.5 s, then doubled
+    assert "ignored" not in CONNECTED
+    assert page.locator('.block[data-lang="en"] .final').text_content() == "Reconnecting"  # replays do not duplicate
