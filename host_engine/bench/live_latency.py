@@ -284,6 +284,30 @@ def print_table(results: dict[str, object], console: Console) -> None:
         console.print(f"soak: {json.dumps(results['soak'])}")
 
 
+def markdown(results: dict[str, object]) -> str:
+    """The table of `print_table` as Markdown, for the README and the committed report."""
+    lines = [
+        "| clip | policy | words | first partial p50 / p95 s | final p50 / p95 s | translation p50 / p95 s "
+        "| error vs batch | vs reference: finals / batch |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    runs = results["runs"]
+    assert isinstance(runs, list)
+    for row in runs:
+        cells = [_pair(row[key]) for key in ("first_partial_s", "final_s", "translation_s")]
+        truth = _pair(row["error_vs_reference"], ("finals", "batch"))
+        lines.append(
+            f"| {row['clip']} | {row['policy']} | {row['words']} | {' | '.join(cells)} "
+            f"| {row['error_metric']} {row['error_vs_batch']:.3f} | {truth} |"
+        )
+    summary = results["all_clips"]
+    assert isinstance(summary, dict)
+    for policy, stats in summary.items():
+        cells = [_pair(stats[key]) for key in ("first_partial_s", "final_s", "translation_s")]
+        lines.append(f"| **all clips** | {policy} | | {' | '.join(cells)} | | |")
+    return "\n".join(lines) + "\n"
+
+
 def _pair(stats: dict[str, float] | None, keys: tuple[str, str] = ("p50", "p95")) -> str:
     return f"{stats[keys[0]]:.2f} / {stats[keys[1]]:.2f}" if stats else "-"
 
@@ -296,6 +320,7 @@ def main() -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / "results.json"
     path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (RESULTS_DIR / "results.md").write_text(markdown(results), encoding="utf-8")
     console = Console(width=200)
     print_table(results, console)
     console.print(f"wrote {path}")

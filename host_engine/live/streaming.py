@@ -1,7 +1,8 @@
 """Streaming recognition: a commit policy over a growing audio buffer, turning Whisper passes into caption events.
 
 `AgreementTranscriber` is LocalAgreement-2 (whisper_streaming) with a VAD in front: a word becomes final once two
-consecutive passes agree on it, or at once when the speaker pauses (nothing later can change it). Silence costs no
+consecutive passes agree on it, when it ended `settle_seconds` before the newest audio (the latest pass decides), or
+at once when the speaker pauses (nothing later can change it). Silence costs no
 Whisper pass. The buffer is cut at sentence ends and pauses, so its length, the cost of a pass and memory stay
 bounded over hours. `FixedWindowTranscriber` is the naive baseline the benchmark compares against (whisper.cpp's
 `stream` example: a fixed window re-transcribed every step, final when the window is full).
@@ -45,6 +46,9 @@ class StreamSettings:
     """Silence after speech that ends an utterance: everything heard so far becomes final."""
     max_buffer_seconds: float = 8.0
     """Longer buffers are cut at the last final word even mid-sentence, so passes never grow slower."""
+    settle_seconds: float = 1.5
+    """A word that ended this long before the newest audio is final even while passes still disagree on it: the
+    latest pass, with the most audio after the word, is trusted. This caps final latency (p95), not just p50."""
     max_sentence_words: int = 40
     """A sentence with no end in sight is closed here (and translated) rather than held back."""
     beam_size: int = 3
@@ -237,6 +241,9 @@ class AgreementTranscriber(_CaptionStream):
             return result
         agreed = 0
         while agreed < min(len(words), len(self.tail)) and _key(words[agreed].text) == _key(self.tail[agreed].text):
+            agreed += 1
+        settled_before = self.received - self.settings.settle_seconds
+        while agreed < len(words) and words[agreed].end <= settled_before:
             agreed += 1
         if agreed:
             self._commit(words[:agreed], result)
