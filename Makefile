@@ -20,3 +20,5 @@ test: lint
 bench: setup
 	$(BIN)/host-engine bench --suite quick
 	$(BIN)/python -m host_engine.bench.dub_speed
+	$(BIN)/python -m host_engine.bench.avatar
+	$(BIN)/python -m host_engine.bench.live_latency

@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, install and verify models (manifests in models/*.yaml).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+avatar_app = typer.Typer(help="Avatar packs (voices/avatars/) and lip-synced renders.", no_args_is_help=True)
+app.add_typer(avatar_app, name="avatar")
 
 out = Console() if sys.stdout.isatty() else Console(width=200)
 """Piped output gets wide lines, so tables stay one row per model for grep and scripts."""
@@ -151,6 +153,69 @@ def speak(
 
     seconds = speak_to_file(Engines(), text, lang, output, voice)
     err.print(f"wrote {output} ({seconds:.2f} s)")
+
+
+class FrameSize(StrEnum):
+    hd = "720p"
+    full_hd = "1080p"
+
+
+@avatar_app.command("list")
+def avatar_list() -> None:
+    """Show the installed avatar packs."""
+    from host_engine.avatar.pack import available_packs, load_pack
+
+    table = Table("name", "kind", "image", "license")
+    for name in available_packs():
+        pack = load_pack(name)
+        table.add_row(pack.name, pack.kind, str(pack.image), pack.license)
+    out.print(table)
+
+
+@avatar_app.command("prepare")
+def avatar_prepare(
+    image: Annotated[Path, typer.Argument(help="A front-facing portrait (JPEG or PNG).")],
+    name: Annotated[str, typer.Option(help="Pack name: a folder voices/avatars/NAME is created.")],
+    license: Annotated[str, typer.Option(help="Where the portrait comes from and its licence.")] = "unknown",
+) -> None:
+    """Find the mouth, eyes and chin (dlib landmarks, else OpenCV cascades) and write a photo pack to adjust."""
+    from host_engine.avatar.prepare import prepare_pack
+
+    pack = prepare_pack(image, name, license)
+    err.print(f"wrote {pack.folder / 'pack.yaml'}; check it with: host-engine avatar render --pack {pack.name} ...")
+
+
+@avatar_app.command("render")
+def avatar_render(
+    output: Annotated[Path, typer.Option("-o", "--output", help="MP4 to write (H.264 + AAC).")],
+    pack: Annotated[str, typer.Option(help="Avatar pack name (host-engine avatar list) or folder.")] = "astronaut",
+    audio: Annotated[Path | None, typer.Option(help="Speech to lip-sync (any file FFmpeg reads).")] = None,
+    text: Annotated[str | None, typer.Option(help="Instead of --audio: text the --lang voice speaks.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of --text.")] = None,
+    size: Annotated[FrameSize, typer.Option(help="Frame size.")] = FrameSize.hd,
+    fps: Annotated[float, typer.Option(min=5, max=60, help="Frames per second.")] = 25.0,
+    seed: Annotated[int, typer.Option(help="Seed of the blinks and head motion.")] = 0,
+) -> None:
+    """Render a lip-synced talking host: mouth shapes from the audio (--audio) or the voice's phonemes (--text)."""
+    from host_engine.avatar.render import RenderOptions, render_audio, render_text
+
+    if (audio is None) == (text is None):
+        raise HostEngineError("give either --audio FILE or --text TEXT --lang xx")
+    options = RenderOptions(size=size.value, fps=fps, seed=seed)
+    with stage_progress() as progress:
+
+        def tick(done: int, total: int) -> None:
+            progress("rendering", done, total)
+
+        if audio is not None:
+            frames = render_audio(pack, audio, output, options, tick)
+        else:
+            if lang is None:
+                raise HostEngineError("--text needs --lang (the language to speak it in)")
+            from host_engine.engines import Engines
+
+            frames = render_text(Engines(), pack, text or "", lang, output, options, tick)
+    err.print(f"wrote {output} ({frames} frames, {frames / fps:.2f} s at {fps:g} fps, {size.value})")
 
 
 @app.command()

@@ -6,11 +6,14 @@ file that is empty, corrupt or has no sound.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -150,3 +153,113 @@ def mux(source: Path, tracks: list[AudioTrack], output: Path, source_iso3: str) 
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
         raise HostEngineError(f"FFmpeg could not write {output.name}: {last}")
+
+
+class VideoEncoder:
+    """Raw BGR frames in, H.264 out through the ffmpeg CLI, with AAC audio from the `audio` file or, live, from
+    blocks passed to `write` beside each frame (`audio_rate` set; FFmpeg reads them through a second pipe).
+
+    A file target is written under a temporary name and renamed only when FFmpeg finishes cleanly, so a failed
+    or interrupted render never leaves a half-written file under the name asked for. `rtmp://` targets go out
+    as FLV.
+    """
+
+    def __init__(
+        self,
+        target: str | Path,
+        size: tuple[int, int],
+        fps: float,
+        audio: Path | None = None,
+        audio_rate: int | None = None,
+    ) -> None:
+        self.target = str(target)
+        self.is_stream = "://" in self.target
+        self._final = None if self.is_stream else Path(self.target)
+        output = self.target
+        if self._final is not None:
+            try:
+                self._final.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise HostEngineError(f"cannot write {self._final}: {exc.strerror}") from None
+            output = str(self._final.with_name(f".{self._final.stem}.partial{self._final.suffix}"))
+        self._output = output
+        width, height = size
+        command = [
+            ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-probesize", "32", "-analyzeduration", "0", "-thread_queue_size", "64",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "pipe:0",
+        ]  # fmt: skip
+        self._audio_pipe: BinaryIO | None = None
+        pipe_read = None
+        if audio_rate is not None:
+            pipe_read, pipe_write = os.pipe()
+            self._audio_pipe = os.fdopen(pipe_write, "wb")
+            command += ["-probesize", "32", "-analyzeduration", "0", "-thread_queue_size", "64"]
+            command += ["-f", "s16le", "-ar", str(audio_rate), "-ac", "1", "-i", f"pipe:{pipe_read}"]
+        elif audio is not None:
+            command += ["-i", str(audio)]
+        if audio is not None or audio_rate is not None:
+            command += ["-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k"]
+        command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p"]
+        command += ["-g", str(round(2 * fps))]
+        command += ["-f", "flv", output] if self.target.startswith("rtmp") else ["-movflags", "+faststart", output]
+        passed = (pipe_read,) if pipe_read is not None else ()
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed)
+        if pipe_read is not None:
+            os.close(pipe_read)
+        self.frames = 0
+
+    def write(self, frame: np.ndarray, audio: np.ndarray | None = None) -> None:
+        """One frame, and (live audio only) the audio it spans."""
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(frame.tobytes())
+            if self._audio_pipe is not None and audio is not None:
+                self._audio_pipe.write((np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+                self._audio_pipe.flush()
+        except BrokenPipeError:
+            self.abort()
+            raise HostEngineError(f"FFmpeg stopped taking frames for {self.target}: {self._error()}") from None
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file (or stream); raises if FFmpeg failed, leaving nothing under the target name."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._close_audio()
+        if self._process.wait() != 0:
+            message = self._error()
+            self._discard()
+            raise HostEngineError(f"FFmpeg could not write {self.target}: {message}")
+        if self._final is not None:
+            Path(self._output).replace(self._final)
+
+    def abort(self) -> None:
+        self._process.kill()
+        self._process.wait()
+        self._close_audio()
+        self._discard()
+
+    def _close_audio(self) -> None:
+        if self._audio_pipe is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self._audio_pipe.close()
+            self._audio_pipe = None
+
+    def _discard(self) -> None:
+        if self._final is not None:
+            Path(self._output).unlink(missing_ok=True)
+
+    def _error(self) -> str:
+        assert self._process.stderr is not None
+        lines = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self._process.returncode}"
+
+    def __enter__(self) -> VideoEncoder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

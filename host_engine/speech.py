@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,18 +12,38 @@ from host_engine.engines import Engines
 from host_engine.errors import BadInputError
 from host_engine.languages import get_language
 from host_engine.media import resample, write_wav
+from host_engine.tts import PhonemeTiming
 
 SENTENCE_PAUSE = 0.12
 
 
-def speak_line(engines: Engines, text: str, lang: str, rate: int, voice: str | None = None) -> np.ndarray:
-    """`text` as float32 mono audio at `rate`; empty when there is nothing to say."""
+@dataclass(frozen=True)
+class SpokenLine:
+    audio: np.ndarray
+    sample_rate: int
+    phonemes: tuple[PhonemeTiming, ...]
+    """On the line's own clock (the sentences' timings shifted by where each sentence starts)."""
+
+
+def speak(engines: Engines, text: str, lang: str, rate: int, voice: str | None = None) -> SpokenLine:
+    """`text` as float32 mono audio at `rate` with its phoneme timings; empty when there is nothing to say."""
     pieces: list[np.ndarray] = []
+    phonemes: list[PhonemeTiming] = []
+    at = 0.0
     for chunk in engines.synthesizer(lang, voice).synthesize(text, lang):
         if pieces:
             pieces.append(np.zeros(int(SENTENCE_PAUSE * rate), np.float32))
+            at += pieces[-1].size / rate
         pieces.append(resample(chunk.audio, chunk.sample_rate, rate))
-    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        phonemes += [PhonemeTiming(p.phoneme, at + p.start, at + p.end) for p in chunk.phonemes]
+        at += pieces[-1].size / rate
+    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return SpokenLine(audio, rate, tuple(phonemes))
+
+
+def speak_line(engines: Engines, text: str, lang: str, rate: int, voice: str | None = None) -> np.ndarray:
+    """`text` as float32 mono audio at `rate`; empty when there is nothing to say."""
+    return speak(engines, text, lang, rate, voice).audio
 
 
 def speak_to_file(engines: Engines, text: str, lang: str, output: Path, voice: str | None = None) -> float:

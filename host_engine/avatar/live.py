@@ -1,0 +1,94 @@
+"""The live host's face: speech goes in whenever there is something to say; frames and the matching audio come out
+at a steady frame rate, idle (blinking, breathing, mouth shut) when the queue is empty.
+
+`LiveAvatar.next_frame` is the clock-free core (one frame and its audio block per call); `run` paces it in real
+time into an `AVSink` such as FFmpeg streaming to a file or an RTMP URL, or the server's MJPEG preview.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from host_engine.avatar.motion import IdleMotion
+from host_engine.avatar.pack import Pack
+from host_engine.avatar.render import make_renderer
+from host_engine.avatar.visemes import Mouth, VisemeTrack, from_audio, from_phonemes
+from host_engine.media import resample
+from host_engine.tts import PhonemeTiming
+
+AVSink = Callable[[np.ndarray, np.ndarray], None]
+"""Takes one frame (BGR) and its span of audio (float32 mono)."""
+
+
+@dataclass
+class _Utterance:
+    audio: np.ndarray
+    track: VisemeTrack
+    frame: int = 0
+
+
+class LiveAvatar:
+    def __init__(
+        self, pack: Pack, size: tuple[int, int], fps: float = 25.0, sample_rate: int = 24000, seed: int = 0
+    ) -> None:
+        self.renderer = make_renderer(pack, size)
+        self.fps = fps
+        self.sample_rate = sample_rate
+        self.motion = IdleMotion(seed)
+        self.frame_index = 0
+        self._queue: deque[_Utterance] = deque()
+        self._lock = threading.Lock()
+
+    def say(self, audio: np.ndarray, sample_rate: int, phonemes: Sequence[PhonemeTiming] = ()) -> None:
+        """Queue speech; it starts at the next frame if nothing else is being said. Thread-safe."""
+        audio = resample(audio, sample_rate, self.sample_rate)
+        duration = audio.size / self.sample_rate
+        pair = (audio, self.sample_rate)
+        track = from_phonemes(phonemes, duration, self.fps, pair) if phonemes else from_audio(*pair, self.fps)
+        if len(track) == 0:
+            return
+        with self._lock:
+            self._queue.append(_Utterance(audio, track))
+
+    @property
+    def queued_seconds(self) -> float:
+        with self._lock:
+            return sum((len(u.track) - u.frame) / self.fps for u in self._queue)
+
+    def _samples(self, index: int) -> int:
+        return round((index + 1) * self.sample_rate / self.fps) - round(index * self.sample_rate / self.fps)
+
+    def next_frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next frame and exactly its span of audio (silence when idle)."""
+        block = np.zeros(self._samples(self.frame_index), np.float32)
+        mouth = Mouth(0.0, 0.0)
+        with self._lock:
+            utterance = self._queue[0] if self._queue else None
+            if utterance is not None:
+                mouth = utterance.track.mouth(utterance.frame)
+                start = round(utterance.frame * self.sample_rate / self.fps)
+                piece = utterance.audio[start : start + block.size]
+                block[: piece.size] = piece
+                utterance.frame += 1
+                if utterance.frame >= len(utterance.track):
+                    self._queue.popleft()
+        t = (self.frame_index + 0.5) / self.fps
+        frame = self.renderer.draw(mouth, self.motion.pose(t, mouth.open))
+        self.frame_index += 1
+        return frame, block
+
+    def run(self, sink: AVSink, stop: threading.Event, realtime: bool = True) -> None:
+        """Feed `sink` frame by frame until `stop` is set, at the frame rate when `realtime`."""
+        started = time.monotonic()
+        first = self.frame_index
+        while not stop.is_set():
+            sink(*self.next_frame())
+            if realtime:
+                due = started + (self.frame_index - first) / self.fps
+                time.sleep(max(0.0, due - time.monotonic()))
