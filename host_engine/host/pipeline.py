@@ -1,0 +1,150 @@
+"""`pipelines/overnight_host.yaml`: markets and their rules, the rundown of products, the knowledge base, voices,
+avatar, chat and outputs, validated on load so a studio's typo is one line naming the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from host_engine.config import Frozen, load_yaml
+from host_engine.languages import LANGUAGES
+
+
+def _known(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(f"unknown language '{code}'; use one of {', '.join(LANGUAGES)}")
+    return code
+
+
+Lang = Annotated[str, AfterValidator(_known)]
+Texts = dict[Lang, str]
+"""Language code -> text; the studio writes the languages it has, the rest are translated at start-up."""
+
+
+class Rules(Frozen):
+    banned_words: tuple[str, ...] = ()
+    """Never said, and a comment carrying one is not answered (any language; matched as whole words)."""
+    banned_claims: tuple[str, ...] = ()
+    """Claims the market forbids (urgency, health, alcohol...): the same treatment as banned words."""
+    ad_label: str | None = None
+    """Shown with every product segment and answer where the market requires a disclosure, e.g. '#ad'."""
+
+
+class Market(Frozen):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    languages: tuple[Lang, ...] = Field(min_length=1)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    rules: Rules = Rules()
+
+
+class Offer(Frozen):
+    price: float = Field(ge=0)
+    stock: int = Field(ge=0)
+    shipping: Texts
+    """How shipping works in this market, in the market's language(s)."""
+
+
+class Product(Frozen):
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: Texts = Field(min_length=1)
+    talking_points: dict[Lang, tuple[str, ...]] = Field(min_length=1)
+    """Sentences the host says while the product is on air, per language written."""
+    offers: dict[str, Offer] = Field(min_length=1)
+    """Market id -> price, stock and shipping there."""
+    minutes: float = Field(default=10.0, gt=0)
+
+
+class Entry(Frozen):
+    id: str
+    question: dict[Lang, tuple[str, ...]] = Field(min_length=1)
+    """Ways viewers ask it, per language written."""
+    answer: Texts = Field(min_length=1)
+
+
+class LanguageModel(Frozen):
+    kind: Literal["bundled", "openai"] = "bundled"
+    url: str | None = None
+    """An OpenAI-compatible server (llama.cpp, vLLM) for `openai`."""
+    model: str | None = None
+
+    @model_validator(mode="after")
+    def _url_for_openai(self) -> LanguageModel:
+        if self.kind == "openai" and not self.url:
+            raise ValueError("an 'openai' language model needs its url")
+        return self
+
+
+class Irc(Frozen):
+    server: str
+    port: int = 6667
+    channel: str = Field(pattern=r"^#")
+    nick: str = "hostengine"
+
+
+class Chat(Frozen):
+    irc: Irc | None = None
+    per_user_seconds: float = Field(default=20.0, ge=0)
+    """A viewer is answered at most once in this long."""
+    duplicate_seconds: float = Field(default=300.0, ge=0)
+    """The same text from the same viewer within this long is answered once."""
+
+
+class Output(Frozen):
+    kind: Literal["file", "rtmp"]
+    target: str
+
+
+class Avatar(Frozen):
+    pack: str = "mika"
+    size: Literal["720p", "1080p"] = "720p"
+    fps: float = Field(default=25.0, ge=5, le=60)
+
+
+class Pipeline(Frozen):
+    name: str
+    host_name: str
+    markets: tuple[Market, ...] = Field(min_length=1)
+    default_market: str
+    """Where viewers whose language no market lists are counted (they are still answered in their language)."""
+    products: tuple[Product, ...] = Field(min_length=1)
+    knowledge_base: tuple[Entry, ...] = ()
+    voices: dict[Lang, str] = Field(default_factory=dict)
+    """Language -> voice profile name; the language's default voice otherwise."""
+    avatar: Avatar = Avatar()
+    chat: Chat = Chat()
+    language_model: LanguageModel = LanguageModel()
+    outputs: tuple[Output, ...] = ()
+    state_dir: Path = Path("out/host-state")
+    """Answered comments, rundown position and translations (relative paths: from the working folder)."""
+
+    @model_validator(mode="after")
+    def _references(self) -> Pipeline:
+        markets = {m.id for m in self.markets}
+        if self.default_market not in markets:
+            raise ValueError(f"default_market '{self.default_market}' is not one of the markets: {sorted(markets)}")
+        for product in self.products:
+            unknown = set(product.offers) - markets
+            if unknown:
+                raise ValueError(f"product '{product.id}' has offers for unknown market(s) {sorted(unknown)}")
+            missing = markets - set(product.offers)
+            if missing:
+                raise ValueError(f"product '{product.id}' has no offer for market(s) {sorted(missing)}")
+        return self
+
+    def market(self, lang: str) -> Market:
+        """The market a viewer writing in `lang` belongs to."""
+        return next((m for m in self.markets if lang in m.languages), self.market_by_id(self.default_market))
+
+    def market_by_id(self, market_id: str) -> Market:
+        return next(m for m in self.markets if m.id == market_id)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every market language, in order of first mention."""
+        return tuple(dict.fromkeys(code for m in self.markets for code in m.languages))
+
+
+def load_pipeline(path: Path) -> Pipeline:
+    return load_yaml(path, Pipeline)
