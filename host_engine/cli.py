@@ -303,6 +303,34 @@ async def _print_live_events(source: AudioSource, request: LiveRequest, jsonl: b
 
 
 @app.command()
+def host(
+    pipeline: Annotated[Path, typer.Option("--pipeline", help="The show: pipelines/overnight_host.yaml.")],
+    minutes: Annotated[float | None, typer.Option(help="Stop after this long (default: until Ctrl-C).")] = None,
+    output: Annotated[
+        list[str] | None, typer.Option("--output", help="Stream here instead of the pipeline's outputs (repeatable).")
+    ] = None,
+    listen: Annotated[str, typer.Option(help="Chat endpoint and /metrics address, HOST:PORT.")] = "127.0.0.1:8766",
+) -> None:
+    """Run the unattended virtual host: rundown, chat answered aloud by the avatar, streamed through FFmpeg."""
+    import asyncio
+
+    from host_engine.host.pipeline import load_pipeline
+    from host_engine.host.service import serve_show
+
+    address, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise HostEngineError(f"--listen takes HOST:PORT, got '{listen}'")
+    show = load_pipeline(pipeline)
+    err.print(f"host '{show.name}': chat at http://{address}:{port}/chat, metrics at /metrics", highlight=False)
+    result = asyncio.run(serve_show(show, minutes, output, (address, int(port))))
+    counters = result.counters
+    err.print(
+        f"stopped: {counters.comments_in} comments in, {counters.answered} answered, blocked {counters.blocked}",
+        highlight=False,
+    )
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8765,

@@ -1,0 +1,135 @@
+"""The virtual host's answer latency: comments in all 13 languages submitted to a running show, timed from arrival to
+the answer's first synthesized audio (`ready`) and to its turn in the output (`starts`, which adds the end of the
+sentence the host was saying), with answers per minute.
+
+Comments come one at a time, `--gap` seconds apart (6 s: the host is free, so this measures the answer path, not
+a queue; a smaller gap measures how many answers a minute one voice can give). The show runs in real time with
+the shipped pipeline (its translations cached in ~/.cache/host-engine/bench-host) and no video output (drawing
+still runs). Run: `python -m host_engine.bench.host [--gap 6]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from host_engine.bench.metrics import percentiles
+from host_engine.config import PROJECT_ROOT
+from host_engine.engines import Engines
+from host_engine.host.chat import Comment
+from host_engine.host.pipeline import load_pipeline
+from host_engine.host.show import Show, Spoken
+from host_engine.registry import cache_root
+
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "host"
+TARGET_READY_P50 = 0.5
+COMMENTS = {
+    "en": ["How much is the rain jacket?", "Can I return it?"],
+    "es": ["¿Cuánto cuesta la chaqueta impermeable?", "¿Puedo devolverlo?"],
+    "pt": ["Quanto custa a jaqueta?", "Qual é o frete?"],
+    "fr": ["Combien coûte la veste de pluie ?", "Quel est le prix de la livraison ?"],
+    "de": ["Wie viel kostet die Regenjacke?", "Wie ist der Versand?"],
+    "ar": ["كم سعر السترة؟", "كم الشحن؟"],
+    "id": ["Berapa harga jaket hujan ini?", "Masih ada stok?"],
+    "ms": ["Berapa harga baju hujan ni?", "Berapa lama penghantaran ke Johor?"],
+    "th": ["เสื้อกันฝนราคาเท่าไหร่คะ", "ค่าส่งเท่าไหร่"],
+    "vi": ["Áo khoác này giá bao nhiêu vậy?", "Phí ship bao nhiêu?"],
+    "zh": ["这件雨衣多少钱？", "包邮吗？运费多少？"],
+    "ja": ["このレインジャケットはいくらですか？", "返品できますか？"],
+    "ko": ["이 재킷 가격이 얼마예요?", "배송비는 얼마예요?"],
+}
+
+
+def _interleaved() -> list[str]:
+    """One comment per language in turn, then the second of each."""
+    return [texts[i] for i in range(2) for texts in COMMENTS.values()]
+
+
+async def _drive(show: Show, gap: float) -> float:
+    """Submit every comment `gap` seconds apart into the running show; returns the minutes it ran."""
+    began = time.monotonic()
+    stop = asyncio.Event()
+    running = asyncio.create_task(show.run(stop, []))
+    for index, text in enumerate(_interleaved()):
+        await show.submit(Comment(f"bench-{index}", f"viewer{index}", text))
+        await asyncio.sleep(gap)
+    await asyncio.sleep(10)
+    stop.set()
+    await running
+    return (time.monotonic() - began) / 60
+
+
+def run(gap: float) -> dict[str, Any]:
+    pipeline = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
+    chat = pipeline.chat.model_copy(update={"irc": None, "per_user_seconds": 0})
+    pipeline = pipeline.model_copy(update={"chat": chat, "state_dir": cache_root() / "bench-host"})
+    (pipeline.state_dir / "state.json").unlink(missing_ok=True)
+    engines = Engines()
+    spoken: list[Spoken] = []
+    show = Show(pipeline, engines, on_spoken=spoken.append)
+    rss_before = psutil.Process().memory_info().rss
+    minutes = asyncio.run(_drive(show, gap))
+    answers = [s for s in spoken if s.kind == "answer"]
+    rows = []
+    for lang in COMMENTS:
+        mine = [a for a in answers if a.lang == lang]
+        voice = engines.voice_profile(lang).engine
+        rows.append({
+            "lang": lang, "voice": voice, "answered": len(mine), "of": len(COMMENTS[lang]),
+            "ready_s": [round(a.ready_s or 0, 3) for a in mine], "starts_s": [round(a.starts_s or 0, 3) for a in mine],
+            "texts": [a.text for a in mine],
+        })  # fmt: skip
+    ready = [a.ready_s for a in answers if a.ready_s is not None]
+    starts = [a.starts_s for a in answers if a.starts_s is not None]
+    return {
+        "benchmark": "host",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "comment_gap_s": gap,
+        "minutes": round(minutes, 2),
+        "comments": sum(len(v) for v in COMMENTS.values()),
+        "answered": len(answers),
+        "answers_per_minute": round(len(answers) / minutes, 2),
+        "blocked": show.counters.blocked,
+        "ready_s": {k: round(v, 3) for k, v in percentiles(ready).items()} if ready else {},
+        "starts_s": {k: round(v, 3) for k, v in percentiles(starts).items()} if starts else {},
+        "target_ready_p50_s": TARGET_READY_P50,
+        "rss_mb": {"before": round(rss_before / 2**20), "after": round(psutil.Process().memory_info().rss / 2**20)},
+        "languages": rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gap", type=float, default=6.0, help="Seconds between comments (26 in all).")
+    results = run(parser.parse_args().gap)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / "results.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console = Console(width=160)
+    table = Table(title=f"host answers ({results['machine']})")
+    for column in ("lang", "voice", "answered", "ready s", "starts s"):
+        table.add_column(column)
+    for row in results["languages"]:
+        table.add_row(row["lang"], row["voice"], f"{row['answered']}/{row['of']}",
+                      " ".join(map(str, row["ready_s"])), " ".join(map(str, row["starts_s"])))  # fmt: skip
+    console.print(table)
+    console.print(
+        f"ready p50/p95 {results['ready_s']}, starts {results['starts_s']}, {results['answers_per_minute']} "
+        f"answers/min, blocked {results['blocked']}, RSS {results['rss_mb']}"
+    )
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

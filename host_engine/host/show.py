@@ -1,0 +1,270 @@
+"""The overnight show: the rundown spoken sentence by sentence, viewers' comments answered between sentences, the
+avatar's frames and voice streamed out through FFmpeg.
+
+Stages: chat sources -> `submit` (language, moderation, throttle, answer) -> a bounded reply queue -> the speaker,
+which takes a reply if one waits and otherwise the next rundown line, synthesizes it one sentence at a time and
+hands each sentence to the `LiveAvatar` as soon as it is ready (the first plays while the rest is synthesized).
+The speaker keeps only a short lead of queued speech, so a reply starts at the next sentence boundary. A render
+thread paces the avatar in real time into every output. State (rundown position, answered ids) is saved after
+every line, so a restarted process resumes where it was and answers nobody twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from host_engine.avatar.live import LiveAvatar
+from host_engine.avatar.pack import load_pack
+from host_engine.avatar.stage import frame_size
+from host_engine.engines import Engines
+from host_engine.errors import HostEngineError
+from host_engine.host.answers import Answer, Answerer, Translations, phrases
+from host_engine.host.chat import ChatGate, Comment
+from host_engine.host.irc import IrcChat
+from host_engine.host.moderation import check_line
+from host_engine.host.pipeline import Pipeline
+from host_engine.host.state import ShowState
+from host_engine.media import VideoEncoder
+from host_engine.tts import SpeechChunk
+
+log = logging.getLogger(__name__)
+
+LEAD_SECONDS = 0.3
+"""Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
+IDLE_EVERY = 4
+"""An invitation to chat after this many rundown lines with no comment in between."""
+AUDIO_RATE = 24000
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One line the host said, for logs, captions and the benchmark."""
+
+    text: str
+    lang: str
+    kind: str
+    comment_id: str | None = None
+    ready_s: float | None = None
+    """Comment received -> its answer's first sentence synthesized (seconds)."""
+    starts_s: float | None = None
+    """Comment received -> that audio's turn in the output (adds the end of the sentence being spoken)."""
+    ad_label: str | None = None
+    at_s: float = 0.0
+    """Where the line starts in the output stream (seconds since the first frame)."""
+
+
+@dataclass
+class Counters:
+    comments_in: int = 0
+    answered: int = 0
+    blocked: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Line:
+    text: str
+    lang: str
+    kind: str
+    comment: Comment | None = None
+    received: float | None = None
+    answer: Answer | None = None
+    chunks: asyncio.Queue[SpeechChunk | None] = field(default_factory=asyncio.Queue)
+    """Filled by the synthesis task as each sentence is ready; None ends it."""
+    ready: float | None = None
+    """When the first chunk was synthesized (monotonic)."""
+
+
+_GREETING = re.compile(r"^(.{1,40}?[,，、،])\s*(\S.*)$", re.DOTALL)
+
+
+class Show:
+    def __init__(self, pipeline: Pipeline, engines: Engines, on_spoken: Callable[[Spoken], None] | None = None) -> None:
+        self.pipeline = pipeline
+        self.engines = engines
+        self.on_spoken = on_spoken or (lambda spoken: None)
+        self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
+        self.state = ShowState.load(pipeline.state_dir / "state.json")
+        self.counters = Counters()
+        self.gate = ChatGate(pipeline)
+        translations = Translations(engines.translator.translate, pipeline.state_dir / "translations.json")
+        self.answerer = Answerer(pipeline, translations)
+        self.rundown = [self._points(p.talking_points, translations) for p in pipeline.products]
+        translations.save()
+        self._check_rundown()
+        self.avatar = LiveAvatar(
+            load_pack(pipeline.avatar.pack), frame_size(pipeline.avatar.size), pipeline.avatar.fps, AUDIO_RATE
+        )
+        self._replies: asyncio.Queue[_Line] = asyncio.Queue(maxsize=100)
+        self._tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        """One synthesis at a time (the engines are not all thread-safe); answers are started on arrival."""
+        self._quiet_lines = 0
+        self._synthesis: set[asyncio.Task[None]] = set()
+
+    def _points(self, written: dict[str, tuple[str, ...]], translations: Translations) -> list[str]:
+        """A product's talking points in the show's language, one sentence each."""
+        count = max(len(points) for points in written.values())
+        return [
+            translations.fill({lang: pts[i] for lang, pts in written.items() if i < len(pts)}, {self.lang})[self.lang]
+            for i in range(count)
+        ]
+
+    @property
+    def reply_queue_depth(self) -> int:
+        return self._replies.qsize()
+
+    def _check_rundown(self) -> None:
+        """The rundown is said to every market at once: it must pass every market's rules."""
+        for market in self.pipeline.markets:
+            for text in (point for points in self.rundown for point in points):
+                verdict = check_line(text, market.rules)
+                if not verdict.allowed:
+                    raise HostEngineError(f"the rundown breaks market '{market.id}' rules: {verdict.reason}")
+
+    async def submit(self, comment: Comment) -> bool:
+        """Take one comment from any chat source; True when an answer was queued."""
+        self.counters.comments_in += 1
+        received = time.monotonic()
+        if self.state.was_answered(comment.id):
+            return False
+        admission = self.gate.admit(comment)
+        if not admission.accepted:
+            reason = admission.decision.verdict.value
+            self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
+            log.info("comment %s from %s not answered: %s", comment.id, comment.user, admission.decision.reason)
+            return False
+        answer = self.answerer.answer(admission, self.pipeline.products[self.state.product % len(self.rundown)])
+        line = _Line(answer.text, answer.lang, "answer", comment, received, answer)
+        try:
+            self._replies.put_nowait(line)
+        except asyncio.QueueFull:
+            self.counters.blocked["queue full"] = self.counters.blocked.get("queue full", 0) + 1
+            return False
+        self._prepare(line)
+        return True
+
+    def _prepare(self, line: _Line) -> _Line:
+        """Start synthesizing `line` now, sentence by sentence, into its chunk queue. An answer's greeting ("Ana,")
+        is its own first piece: short to synthesize, it starts the answer while the rest is made."""
+        match = _GREETING.match(line.text) if line.kind == "answer" else None
+        pieces = [match.group(1), match.group(2)] if match else [line.text]
+        synthesizer = self.engines.synthesizer(line.lang, self.pipeline.voices.get(line.lang))
+        loop = asyncio.get_running_loop()
+
+        async def synthesize() -> None:
+            try:
+                for piece in pieces:
+                    chunks: Iterator[SpeechChunk] = iter(synthesizer.synthesize(piece, line.lang))
+                    while (chunk := await loop.run_in_executor(self._tts, next, chunks, None)) is not None:
+                        line.ready = line.ready or time.monotonic()
+                        line.chunks.put_nowait(chunk)
+            except HostEngineError as exc:
+                log.error("could not say %r: %s", line.text, exc)
+            finally:
+                line.chunks.put_nowait(None)
+
+        self._synthesis.add(task := asyncio.create_task(synthesize()))
+        task.add_done_callback(self._synthesis.discard)
+        return line
+
+    def _next_line(self) -> _Line:
+        try:
+            line = self._replies.get_nowait()
+            self._quiet_lines = 0
+            return line
+        except asyncio.QueueEmpty:
+            pass
+        self._quiet_lines += 1
+        if self._quiet_lines % (IDLE_EVERY + 1) == 0:
+            return self._prepare(_Line(str(phrases().get(self.lang, phrases()["en"])["idle"]), self.lang, "idle"))
+        points = self.rundown[self.state.product % len(self.rundown)]
+        return self._prepare(_Line(points[self.state.line % len(points)], self.lang, "rundown"))
+
+    async def _speak(self, line: _Line) -> None:
+        first = True
+        while (chunk := await line.chunks.get()) is not None:
+            await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+            ahead = self.avatar.queued_seconds
+            self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+            if first:
+                first = False
+                self._first_audio(line, time.monotonic() + ahead, self.avatar.frame_index / self.avatar.fps + ahead)
+        if line.kind == "rundown":
+            self._advance()
+        self.state.save()
+
+    def _first_audio(self, line: _Line, plays: float, at: float) -> None:
+        ready = starts = None
+        if line.comment is not None and line.received is not None and line.ready is not None:
+            ready = line.ready - line.received
+            starts = plays - line.received
+            self.state.answered.append(line.comment.id)
+            self.counters.answered += 1
+            self.state.save()
+        label = line.answer.ad_label if line.answer else None
+        comment_id = line.comment.id if line.comment else None
+        self.on_spoken(Spoken(line.text, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3)))
+
+    def _advance(self) -> None:
+        """Next talking point; the next product once this one has had its minutes on air."""
+        product = self.pipeline.products[self.state.product % len(self.rundown)]
+        now = time.time()
+        if not self.state.product_since:
+            self.state.product_since = now
+        if now - self.state.product_since >= product.minutes * 60:
+            self.state.product = (self.state.product + 1) % len(self.rundown)
+            self.state.line, self.state.product_since = 0, now
+        else:
+            self.state.line += 1
+
+    async def _speaker(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self._speak(self._next_line())
+
+    async def _irc(self, stop: asyncio.Event) -> None:
+        irc = self.pipeline.chat.irc
+        if irc is None:
+            return
+        async for comment in IrcChat(irc.server, irc.port, irc.channel, irc.nick).comments():
+            await self.submit(comment)
+            if stop.is_set():
+                return
+
+    async def run(self, stop: asyncio.Event, outputs: list[str] | None = None) -> None:
+        """Stream the show into `outputs` (the pipeline's, unless given) until `stop` is set. File names may hold
+        strftime fields (`night-%Y%m%d-%H%M.mkv`), so a restarted show starts a new file."""
+        targets = outputs if outputs is not None else [o.target for o in self.pipeline.outputs]
+        targets = [t if "://" in t else time.strftime(t) for t in targets]
+        encoders = [
+            VideoEncoder(target, self.avatar.renderer.size, self.avatar.fps, audio_rate=AUDIO_RATE)
+            for target in targets
+        ]
+        halt = threading.Event()
+
+        def sink(frame: np.ndarray, audio: np.ndarray) -> None:
+            for encoder in encoders:
+                encoder.write(frame, audio)
+
+        renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
+        renderer.start()
+        tasks = [asyncio.create_task(self._speaker(stop)), asyncio.create_task(self._irc(stop))]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            halt.set()
+            await asyncio.to_thread(renderer.join)
+            for encoder in encoders:
+                encoder.close()
+            self._tts.shutdown(cancel_futures=True)
+            self.state.save()
