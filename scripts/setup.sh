@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg espeak-ng apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-ind-zlm
-              pocketsphinx-testdata chromium libdlib-data ngircd)
+              pocketsphinx-testdata chromium libdlib-data ngircd
+              nginx-light libnginx-mod-rtmp)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -5,6 +5,7 @@ twice."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from host_engine.host.show import Show, Spoken
 from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu")
+RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
 
 @pytest.fixture
@@ -126,3 +128,53 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) ->
     assert process.returncode == 0, stderr
     assert "1 comments in, 1 answered" in stderr
     assert probe(output).duration > 20
+
+
+class RtmpServer:
+    """nginx with Debian's RTMP module, in the foreground on a free loopback port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.config = folder / "nginx.conf"
+        self.config.write_text(
+            f"load_module {RTMP_MODULE};\ndaemon off;\nmaster_process off;\npid {folder}/nginx.pid;\n"
+            f"error_log {folder}/nginx.log;\nevents {{ worker_connections 64; }}\n"
+            f"rtmp {{ server {{ listen 127.0.0.1:{self.port}; application live {{ live on; record off; }} }} }}\n"
+        )
+        self.process = subprocess.Popen(["nginx", "-c", str(self.config), "-p", str(folder)])
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def rtmp(tmp_path: Path) -> Iterator[RtmpServer]:
+    if not (shutil.which("nginx") and Path(RTMP_MODULE).exists()):
+        pytest.skip("nginx with libnginx-mod-rtmp is not installed (make setup installs it)")
+    server = RtmpServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def test_show_streams_to_a_real_rtmp_server(engines, rtmp: RtmpServer, tmp_path: Path) -> None:
+    pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
+    show = Show(pipeline, engines)
+    url = f"rtmp://127.0.0.1:{rtmp.port}/live/night"
+    pulled = tmp_path / "pulled.flv"
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(show.run(stop, [url]))
+        await asyncio.sleep(2.0)
+        viewer = await asyncio.create_subprocess_exec(
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-rw_timeout", "10000000", "-i", url, "-t", "5",
+            "-c", "copy", str(pulled),
+        )  # fmt: skip
+        assert await asyncio.wait_for(viewer.wait(), 30) == 0
+        stop.set()
+        await running
+
+    asyncio.run(scenario())
+    info = probe(pulled)
+    assert info.has_video and info.has_audio and info.duration >= 4.5
