@@ -234,6 +234,10 @@ class VideoEncoder:
         if self._final is not None:
             Path(self._output).replace(self._final)
 
+    def kill(self) -> None:
+        """Stop FFmpeg now, from any thread (a stuck stream): the writer's next or pending write fails."""
+        self._process.kill()
+
     def abort(self) -> None:
         self._process.kill()
         self._process.wait()

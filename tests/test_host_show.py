@@ -141,7 +141,11 @@ class RtmpServer:
             f"error_log {folder}/nginx.log;\nevents {{ worker_connections 64; }}\n"
             f"rtmp {{ server {{ listen 127.0.0.1:{self.port}; application live {{ live on; record off; }} }} }}\n"
         )
-        self.process = subprocess.Popen(["nginx", "-c", str(self.config), "-p", str(folder)])
+        self.folder = folder
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["nginx", "-c", str(self.config), "-p", str(self.folder)])
 
     def stop(self) -> None:
         self.process.kill()
@@ -157,24 +161,36 @@ def rtmp(tmp_path: Path) -> Iterator[RtmpServer]:
     server.stop()
 
 
-def test_show_streams_to_a_real_rtmp_server(engines, rtmp: RtmpServer, tmp_path: Path) -> None:
+def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmp: RtmpServer, tmp_path: Path) -> None:
     pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
     show = Show(pipeline, engines)
     url = f"rtmp://127.0.0.1:{rtmp.port}/live/night"
-    pulled = tmp_path / "pulled.flv"
+    pulls = [tmp_path / "before.flv", tmp_path / "after.flv"]
+
+    async def pull(path: Path) -> None:
+        viewer = await asyncio.create_subprocess_exec(
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-rw_timeout", "10000000", "-i", url, "-t", "4",
+            "-c", "copy", str(path),
+        )  # fmt: skip
+        assert await asyncio.wait_for(viewer.wait(), 30) == 0
 
     async def scenario() -> None:
         stop = asyncio.Event()
-        running = asyncio.create_task(show.run(stop, [url]))
+        running = asyncio.create_task(show.run(stop, [url, str(tmp_path / "night.mkv")]))
         await asyncio.sleep(2.0)
-        viewer = await asyncio.create_subprocess_exec(
-            "ffmpeg", "-nostdin", "-loglevel", "error", "-rw_timeout", "10000000", "-i", url, "-t", "5",
-            "-c", "copy", str(pulled),
-        )  # fmt: skip
-        assert await asyncio.wait_for(viewer.wait(), 30) == 0
+        await pull(pulls[0])
+        rtmp.stop()
+        await asyncio.sleep(1.0)
+        rtmp.start()
+        await asyncio.sleep(5.0)  # the outlet notices, backs off and publishes again
+        await pull(pulls[1])
         stop.set()
         await running
 
     asyncio.run(scenario())
-    info = probe(pulled)
-    assert info.has_video and info.has_audio and info.duration >= 4.5
+    for path in pulls:
+        info = probe(path)
+        assert info.has_video and info.has_audio and info.duration >= 3.5
+    stream, recording = show.outlets
+    assert stream.failures >= 1 and stream.starts >= 2
+    assert recording.failures == 0 and probe(tmp_path / "night.mkv").duration > 10  # the file never stopped

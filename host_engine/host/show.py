@@ -31,9 +31,9 @@ from host_engine.host.answers import Answer, Answerer, Translations, phrases
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.moderation import check_line
+from host_engine.host.outlet import Outlet
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.state import ShowState
-from host_engine.media import VideoEncoder
 from host_engine.tts import SpeechChunk
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class Show:
         """One synthesis at a time (the engines are not all thread-safe); answers are started on arrival."""
         self._quiet_lines = 0
         self._synthesis: set[asyncio.Task[None]] = set()
+        self.outlets: list[Outlet] = []
 
     def _points(self, written: dict[str, tuple[str, ...]], translations: Translations) -> list[str]:
         """A product's talking points in the show's language, one sentence each."""
@@ -226,8 +227,14 @@ class Show:
             self.state.line += 1
 
     async def _speaker(self, stop: asyncio.Event) -> None:
+        """One line after another; a line that fails is logged and skipped, the show goes on."""
         while not stop.is_set():
-            await self._speak(self._next_line())
+            line = self._next_line()
+            try:
+                await self._speak(line)
+            except Exception:
+                log.exception("the host could not say %r; going on", line.text)
+                await asyncio.sleep(1.0)
 
     async def _irc(self, stop: asyncio.Event) -> None:
         irc = self.pipeline.chat.irc
@@ -242,16 +249,13 @@ class Show:
         """Stream the show into `outputs` (the pipeline's, unless given) until `stop` is set. File names may hold
         strftime fields (`night-%Y%m%d-%H%M.mkv`), so a restarted show starts a new file."""
         targets = outputs if outputs is not None else [o.target for o in self.pipeline.outputs]
-        targets = [t if "://" in t else time.strftime(t) for t in targets]
-        encoders = [
-            VideoEncoder(target, self.avatar.renderer.size, self.avatar.fps, audio_rate=AUDIO_RATE)
-            for target in targets
-        ]
+        size, fps = self.avatar.renderer.size, self.avatar.fps
+        self.outlets = [Outlet(target, size, fps, AUDIO_RATE) for target in targets]
         halt = threading.Event()
 
         def sink(frame: np.ndarray, audio: np.ndarray) -> None:
-            for encoder in encoders:
-                encoder.write(frame, audio)
+            for outlet in self.outlets:
+                outlet.write(frame, audio)
 
         renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
@@ -264,7 +268,7 @@ class Show:
             await asyncio.gather(*tasks, return_exceptions=True)
             halt.set()
             await asyncio.to_thread(renderer.join)
-            for encoder in encoders:
-                encoder.close()
+            for outlet in self.outlets:
+                await asyncio.to_thread(outlet.close)
             self._tts.shutdown(cancel_futures=True)
             self.state.save()

@@ -1,0 +1,92 @@
+"""One output of the show (a file or an RTMP URL) that cannot stall or stop the others.
+
+Frames go into a short queue served by the outlet's own thread; when FFmpeg fails (the RTMP server went away, the
+disk is full) the outlet logs it, drops frames meanwhile and starts FFmpeg again with backoff, while the show and
+the other outputs carry on. A file target gets a fresh name (its strftime fields) on every start.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import numpy as np
+
+from host_engine.errors import HostEngineError
+from host_engine.media import VideoEncoder
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = (1.0, 30.0)
+STALL_SECONDS = 3.0
+"""FFmpeg taking no frames for this long is stuck (a dead RTMP peer can leave it hanging): it is killed."""
+
+
+class Outlet:
+    def __init__(self, target: str, size: tuple[int, int], fps: float, audio_rate: int) -> None:
+        self.target, self.size, self.fps, self.audio_rate = target, size, fps, audio_rate
+        self.starts = 0
+        self.failures = 0
+        self.dropped = 0
+        self._encoder: VideoEncoder | None = None
+        self._full_since: float | None = None
+        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray] | None] = queue.Queue(maxsize=round(fps))
+        self._thread = threading.Thread(target=self._serve, name=f"outlet {target}", daemon=True)
+        self._thread.start()
+
+    def write(self, frame: np.ndarray, audio: np.ndarray) -> None:
+        """Never blocks: a frame that finds the queue full (FFmpeg stuck or restarting) is dropped and counted."""
+        try:
+            self._frames.put_nowait((frame, audio))
+            self._full_since = None
+        except queue.Full:
+            self.dropped += 1
+            self._unstick()
+
+    def _unstick(self) -> None:
+        now = time.monotonic()
+        if self._full_since is None:
+            self._full_since = now
+        elif now - self._full_since > STALL_SECONDS and (encoder := self._encoder) is not None:
+            log.warning("output %s took no frames for %.0f s; stopping FFmpeg", self.target, STALL_SECONDS)
+            encoder.kill()
+            self._full_since = None
+
+    def close(self) -> None:
+        try:
+            self._frames.put(None, timeout=STALL_SECONDS)
+        except queue.Full:
+            if (encoder := self._encoder) is not None:
+                encoder.kill()
+            self._frames.put(None)
+        self._thread.join()
+
+    def _open(self) -> VideoEncoder:
+        target = self.target if "://" in self.target else time.strftime(self.target)
+        self.starts += 1
+        return VideoEncoder(target, self.size, self.fps, audio_rate=self.audio_rate)
+
+    def _serve(self) -> None:
+        delay, retry_at, opened = RETRY_SECONDS[0], 0.0, 0.0
+        while (item := self._frames.get()) is not None:
+            if self._encoder is None:
+                if time.monotonic() < retry_at:
+                    self.dropped += 1
+                    continue
+                self._encoder, opened = self._open(), time.monotonic()
+            try:
+                self._encoder.write(*item)
+                if time.monotonic() - opened > RETRY_SECONDS[1]:
+                    delay = RETRY_SECONDS[0]  # it has been up a while: the next failure retries quickly again
+            except HostEngineError as exc:
+                self.failures += 1
+                log.warning("output %s failed (%s); starting it again in %.0f s", self.target, exc, delay)
+                self._encoder, retry_at = None, time.monotonic() + delay
+                delay = min(2 * delay, RETRY_SECONDS[1])
+        if self._encoder is not None:
+            try:
+                self._encoder.close()
+            except HostEngineError as exc:
+                log.warning("output %s did not close cleanly: %s", self.target, exc)
