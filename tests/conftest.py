@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +48,16 @@ def _run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Runs the real command line in a subprocess, as a user would: cli("dub", "x.mp4", stdin=None)."""
     return _run_cli
+
+
+@pytest.fixture
+def ircd(tmp_path: Path) -> Iterator[object]:
+    """A real IRC server (Debian's ngircd) on a free loopback port, for the host's chat tests."""
+    from ircd import NGIRCD, Server, free_port
+
+    if not Path(NGIRCD).exists():
+        pytest.skip("ngircd is not installed (make setup installs it)")
+    server = Server(tmp_path, free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -4,23 +4,10 @@ adapter reconnects by itself when the server goes away and comes back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from ircd import CHANNEL, NGIRCD, Server, free_port, viewer
+from ircd import CHANNEL, Server, viewer
 
 from host_engine.host.irc import IrcChat, parse_line
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    if not Path(NGIRCD).exists():
-        pytest.skip("ngircd is not installed (make setup installs it)")
-    irc = Server(tmp_path, free_port())
-    irc.start()
-    yield irc
-    irc.stop()
 
 
 def test_parse_twitch_style_lines() -> None:
@@ -30,9 +17,9 @@ def test_parse_twitch_style_lines() -> None:
     assert parse_line("PING :tmi.twitch.tv").params == ["tmi.twitch.tv"]
 
 
-def test_comments_arrive_and_survive_a_server_restart(server: Server) -> None:
+def test_comments_arrive_and_survive_a_server_restart(ircd: Server) -> None:
     async def scenario() -> tuple[list, int]:
-        chat = IrcChat("127.0.0.1", server.port, CHANNEL, "mika")
+        chat = IrcChat("127.0.0.1", ircd.port, CHANNEL, "mika")
         inbox: asyncio.Queue = asyncio.Queue()
 
         async def consume() -> None:
@@ -41,15 +28,15 @@ def test_comments_arrive_and_survive_a_server_restart(server: Server) -> None:
 
         task = asyncio.create_task(consume())
         await asyncio.wait_for(chat.connected.wait(), 10)
-        await viewer(server.port, "lucia", ["¿Cuánto cuesta la chaqueta?", "Berapa harga jaket hujan?"])
-        await viewer(server.port, "yuki", ["返品できますか？", "هل يمكنني إرجاعه؟"])
+        await viewer(ircd.port, "lucia", ["¿Cuánto cuesta la chaqueta?", "Berapa harga jaket hujan?"])
+        await viewer(ircd.port, "yuki", ["返品できますか？", "هل يمكنني إرجاعه؟"])
         received = [await asyncio.wait_for(inbox.get(), 10) for _ in range(4)]
-        server.stop()
+        ircd.stop()
         await asyncio.sleep(0.5)
         assert not chat.connected.is_set()
-        server.start()
+        ircd.start()
         await asyncio.wait_for(chat.connected.wait(), 20)
-        await viewer(server.port, "budi", ["Masih ada stok?"])
+        await viewer(ircd.port, "budi", ["Masih ada stok?"])
         received.append(await asyncio.wait_for(inbox.get(), 10))
         task.cancel()
         return received, chat.connections
