@@ -184,3 +184,18 @@ def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmp: RtmpS
     stream, recording = show.outlets
     assert stream.failures >= 1 and stream.starts >= 2
     assert recording.failures == 0 and probe(tmp_path / "night.mkv").duration > 10  # the file never stopped
+
+
+def test_questions_about_the_product_on_air_go_first(engines, tmp_path: Path) -> None:
+    show = Show(_pipeline(tmp_path, free_port()), engines)
+    assert show.pipeline.products[show.state.product].id == "rain-jacket"
+
+    async def scenario() -> list[str]:
+        for index, (user, text) in enumerate(
+            [("ana", "¿Cuánto cuesta el termo?"), ("sam", "Can I return it?"), ("bob", "How much is the rain jacket?")]
+        ):
+            assert await show.submit(Comment(f"c{index}", user, text))
+        return [show._next_line().text for _ in range(3)]
+
+    first, second, third = asyncio.run(scenario())
+    assert first.startswith("bob") and second.startswith("ana") and third.startswith("sam")

@@ -103,7 +103,9 @@ class Show:
         self.avatar = LiveAvatar(
             load_pack(pipeline.avatar.pack), frame_size(pipeline.avatar.size), pipeline.avatar.fps, AUDIO_RATE
         )
-        self._replies: asyncio.Queue[_Line] = asyncio.Queue(maxsize=100)
+        self._replies: asyncio.PriorityQueue[tuple[int, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
+        """(0 for the product on air, else 1; arrival order; line): questions about what is on air go first."""
+        self._arrivals = 0
         self._tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
         """One synthesis at a time (the engines are not all thread-safe); answers are started on arrival."""
         self._quiet_lines = 0
@@ -142,10 +144,12 @@ class Show:
             self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
             log.info("comment %s from %s not answered: %s", comment.id, comment.user, admission.decision.reason)
             return False
-        answer = self.answerer.answer(admission, self.pipeline.products[self.state.product % len(self.rundown)])
+        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
+        answer = self.answerer.answer(admission, on_air)
         line = _Line(answer.text, answer.lang, "answer", comment, received, answer)
+        self._arrivals += 1
         try:
-            self._replies.put_nowait(line)
+            self._replies.put_nowait((0 if answer.product == on_air.id else 1, self._arrivals, line))
         except asyncio.QueueFull:
             self.counters.blocked["queue full"] = self.counters.blocked.get("queue full", 0) + 1
             return False
@@ -178,7 +182,7 @@ class Show:
 
     def _next_line(self) -> _Line:
         try:
-            line = self._replies.get_nowait()
+            _, _, line = self._replies.get_nowait()
             self._quiet_lines = 0
             return line
         except asyncio.QueueEmpty:
