@@ -61,3 +61,17 @@ def ircd(tmp_path: Path) -> Iterator[object]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def rtmpd(tmp_path: Path) -> Iterator[object]:
+    """nginx with Debian's RTMP module on a free loopback port: rtmp://127.0.0.1:PORT/live/NAME."""
+    import shutil
+
+    from rtmpd import RTMP_MODULE, RtmpServer
+
+    if not (shutil.which("nginx") and Path(RTMP_MODULE).exists()):
+        pytest.skip("nginx with libnginx-mod-rtmp is not installed (make setup installs it)")
+    server = RtmpServer(tmp_path)
+    yield server
+    server.stop()

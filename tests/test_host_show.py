@@ -5,17 +5,15 @@ twice."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 from ircd import CHANNEL, Server, free_port, viewer
+from rtmpd import RtmpServer
 
 from host_engine.asr import TranscribeOptions
 from host_engine.config import PROJECT_ROOT
@@ -25,7 +23,6 @@ from host_engine.host.show import Show, Spoken
 from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu")
-RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
 
 def _pipeline(tmp_path: Path, irc_port: int) -> Pipeline:
@@ -120,41 +117,10 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) ->
     assert probe(output).duration > 20
 
 
-class RtmpServer:
-    """nginx with Debian's RTMP module, in the foreground on a free loopback port."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.config = folder / "nginx.conf"
-        self.config.write_text(
-            f"load_module {RTMP_MODULE};\ndaemon off;\nmaster_process off;\npid {folder}/nginx.pid;\n"
-            f"error_log {folder}/nginx.log;\nevents {{ worker_connections 64; }}\n"
-            f"rtmp {{ server {{ listen 127.0.0.1:{self.port}; application live {{ live on; record off; }} }} }}\n"
-        )
-        self.folder = folder
-        self.start()
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["nginx", "-c", str(self.config), "-p", str(self.folder)])
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-
-@pytest.fixture
-def rtmp(tmp_path: Path) -> Iterator[RtmpServer]:
-    if not (shutil.which("nginx") and Path(RTMP_MODULE).exists()):
-        pytest.skip("nginx with libnginx-mod-rtmp is not installed (make setup installs it)")
-    server = RtmpServer(tmp_path)
-    yield server
-    server.stop()
-
-
-def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmp: RtmpServer, tmp_path: Path) -> None:
+def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmpd: RtmpServer, tmp_path: Path) -> None:
     pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
     show = Show(pipeline, engines)
-    url = f"rtmp://127.0.0.1:{rtmp.port}/live/night"
+    url = f"rtmp://127.0.0.1:{rtmpd.port}/live/night"
     pulls = [tmp_path / "before.flv", tmp_path / "after.flv"]
 
     async def pull(path: Path) -> None:
@@ -169,9 +135,9 @@ def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmp: RtmpS
         running = asyncio.create_task(show.run(stop, [url, str(tmp_path / "night.mkv")]))
         await asyncio.sleep(2.0)
         await pull(pulls[0])
-        rtmp.stop()
+        rtmpd.stop()
         await asyncio.sleep(1.0)
-        rtmp.start()
+        rtmpd.start()
         await asyncio.sleep(5.0)  # the outlet notices, backs off and publishes again
         await pull(pulls[1])
         stop.set()

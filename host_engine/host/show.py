@@ -12,13 +12,15 @@ every line, so a restarted process resumes where it was and answers nobody twice
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -93,6 +95,8 @@ class Show:
         self.on_spoken = on_spoken or (lambda spoken: None)
         self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
         self.state = ShowState.load(pipeline.state_dir / "state.json")
+        pipeline.state_dir.mkdir(parents=True, exist_ok=True)
+        self._journal_path = pipeline.state_dir / "events.jsonl"
         self.counters = Counters()
         self.gate = ChatGate(pipeline)
         translations = Translations(engines.translator.translate, pipeline.state_dir / "translations.json")
@@ -120,6 +124,13 @@ class Show:
             for i in range(count)
         ]
 
+    def _journal(self, event: str, fields: dict[str, object]) -> None:
+        """One JSON line per event in `state_dir/events.jsonl`: what the host said and what it refused, for the
+        morning review (the viewer's own words are not kept: they may be abuse or injection)."""
+        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+        with self._journal_path.open("a", encoding="utf-8") as journal:
+            journal.write(json.dumps(record, ensure_ascii=False) + "\n")
+
     @property
     def reply_queue_depth(self) -> int:
         return self._replies.qsize()
@@ -143,6 +154,7 @@ class Show:
             reason = admission.decision.verdict.value
             self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
             log.info("comment %s from %s not answered: %s", comment.id, comment.user, admission.decision.reason)
+            self._journal("blocked", {"comment_id": comment.id, "lang": admission.lang, "reason": reason})
             return False
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         answer = self.answerer.answer(admission, on_air)
@@ -153,6 +165,8 @@ class Show:
         except asyncio.QueueFull:
             self.counters.blocked["queue full"] = self.counters.blocked.get("queue full", 0) + 1
             return False
+        self.state.pending[comment.id] = {"user": comment.user, "text": comment.text, "platform": comment.platform}
+        self.state.save()
         self._prepare(line)
         return True
 
@@ -212,11 +226,14 @@ class Show:
             ready = line.ready - line.received
             starts = plays - line.received
             self.state.answered.append(line.comment.id)
+            self.state.pending.pop(line.comment.id, None)
             self.counters.answered += 1
             self.state.save()
         label = line.answer.ad_label if line.answer else None
         comment_id = line.comment.id if line.comment else None
-        self.on_spoken(Spoken(line.text, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3)))
+        spoken = Spoken(line.text, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
+        self._journal("spoken", asdict(spoken))
+        self.on_spoken(spoken)
 
     def _advance(self) -> None:
         """Next talking point; the next product once this one has had its minutes on air."""
@@ -263,6 +280,9 @@ class Show:
 
         renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
+        for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
+            del self.state.pending[comment_id]
+            await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]))
         tasks = [asyncio.create_task(self._speaker(stop)), asyncio.create_task(self._irc(stop))]
         try:
             await stop.wait()

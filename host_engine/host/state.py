@@ -20,6 +20,8 @@ class ShowState:
     product_since: float = 0.0
     """Wall-clock time the current product went on air (0: not yet)."""
     answered: deque[str] = field(default_factory=lambda: deque(maxlen=REMEMBERED_COMMENTS))
+    pending: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Accepted comments not answered yet (id -> user, text, platform): a restart answers them, none is lost."""
 
     @classmethod
     def load(cls, path: Path) -> ShowState:
@@ -28,7 +30,7 @@ class ShowState:
         data = json.loads(path.read_text(encoding="utf-8"))
         answered: deque[str] = deque(data.get("answered", []), maxlen=REMEMBERED_COMMENTS)
         position = int(data.get("product", 0)), int(data.get("line", 0)), float(data.get("product_since", 0.0))
-        return cls(path, *position, answered)
+        return cls(path, *position, answered, dict(data.get("pending", {})))
 
     def was_answered(self, comment_id: str) -> bool:
         return comment_id in self.answered
@@ -42,6 +44,7 @@ class ShowState:
             "line": self.line,
             "product_since": self.product_since,
             "answered": list(self.answered),
+            "pending": self.pending,
         }
         partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, self.path)
