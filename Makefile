@@ -22,3 +22,4 @@ bench: setup
 	$(BIN)/python -m host_engine.bench.dub_speed
 	$(BIN)/python -m host_engine.bench.avatar
 	$(BIN)/python -m host_engine.bench.live_latency
+	$(BIN)/python -m host_engine.bench.host

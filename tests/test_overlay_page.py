@@ -184,6 +184,7 @@ def test_arabic_is_right_to_left(open_overlay):
 def test_unspaced_language_segments_join_without_a_space(open_overlay):
     page = open_overlay("session=unspaced")
     wait_for_text(page, '.block[data-lang="zh"]', "大家好，欢迎来到直播间。")
+    assert " " not in page.locator('.block[data-lang="zh"]').inner_text().strip()
 
 
 def test_long_text_keeps_two_lines_showing_its_end(open_overlay):
