@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import uvicorn
+from browser import SCREENSHOTS, launch, needs_chromium
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,18 +21,10 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "host_engine" / "server" / "static"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = ROOT / "tests" / "output"
 LONG = " ".join(f"word{i}" for i in range(80)) + " the very end."
 ARABIC = "مرحبا بكم في البث المباشر"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup installs it)"
-)
+pytestmark = needs_chromium
 
 
 def caption(text: str, segment: str, sentence: int, *, final: bool = True, lang: str = "en", source: bool = True,
@@ -113,7 +106,7 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = launch(playwright)
         yield browser
         browser.close()
 

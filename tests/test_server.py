@@ -12,18 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import SCREENSHOTS, launch, needs_chromium
 from fastapi.testclient import TestClient
 
 from host_engine.media import decode_audio, resample
 from host_engine.server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SCREENSHOTS = ROOT / "tests" / "output"
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +132,13 @@ def server(sample_clip: Path, tmp_path_factory):
         pytest.fail(f"host-engine serve did not stop on SIGTERM: {log.read_text()}")
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make setup installs it)")
+@needs_chromium
 def test_overlay_shows_live_captions_in_a_real_browser(server):
     from lingua import Language, LanguageDetectorBuilder
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"{server}/overlay?lang=src,es&fade=0")
         page.wait_for_function(

@@ -37,11 +37,11 @@ def make_renderer(pack: Pack, size: tuple[int, int]) -> Renderer:
     return _RENDERERS[pack.kind](pack, size)
 
 
-def frames(renderer: Renderer, track: VisemeTrack, motion: IdleMotion, start: int = 0) -> Iterator[np.ndarray]:
-    """Frame `start + i` for every frame of `track` (a lazy generator: nothing is drawn before it is asked for)."""
+def frames(renderer: Renderer, track: VisemeTrack, motion: IdleMotion) -> Iterator[np.ndarray]:
+    """One frame per frame of `track` (a lazy generator: nothing is drawn before it is asked for)."""
     for i in range(len(track)):
         mouth = track.mouth(i)
-        yield renderer.draw(mouth, motion.pose((start + i + 0.5) / track.fps, mouth.open))
+        yield renderer.draw(mouth, motion.pose((i + 0.5) / track.fps, mouth.open))
 
 
 @dataclass(frozen=True)

@@ -101,13 +101,6 @@ class VisemeTrack:
     def mouth(self, frame: int) -> Mouth:
         return Mouth(float(self.open[frame]), float(self.wide[frame]))
 
-    @classmethod
-    def silent(cls, fps: float, frames: int) -> VisemeTrack:
-        return cls(fps, np.zeros(frames, np.float32), np.zeros(frames, np.float32))
-
-    def concat(self, other: VisemeTrack) -> VisemeTrack:
-        return VisemeTrack(self.fps, np.concatenate([self.open, other.open]), np.concatenate([self.wide, other.wide]))
-
 
 def frame_count(seconds: float, fps: float) -> int:
     return round(seconds * fps)

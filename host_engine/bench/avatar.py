@@ -37,6 +37,7 @@ from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.media import probe, write_wav
 from host_engine.speech import SpokenLine, speak
+from host_engine.tts import PhonemeTiming
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "avatar"
 TARGETS = {"fps_720p_one_core": 25.0, "abs_offset_ms": 40.0, "correlation": 0.5}
@@ -52,7 +53,7 @@ SPEED_FRAMES = 250
 
 def _padded(line: SpokenLine) -> SpokenLine:
     pad = np.zeros(int(PAD_SECONDS * line.sample_rate), np.float32)
-    phonemes = tuple(type(p)(p.phoneme, p.start + PAD_SECONDS, p.end + PAD_SECONDS) for p in line.phonemes)
+    phonemes = tuple(PhonemeTiming(p.phoneme, p.start + PAD_SECONDS, p.end + PAD_SECONDS) for p in line.phonemes)
     return SpokenLine(np.concatenate([pad, line.audio, pad]), line.sample_rate, phonemes)
 
 

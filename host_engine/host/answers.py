@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from host_engine.host.chat import Admission
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.pipeline import Market, Pipeline, Product
+from host_engine.text import has_unspaced_script
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,15 @@ SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
 
 
 @cache
-def phrases() -> dict[str, dict[str, object]]:
+def _phrases() -> dict[str, dict[str, Any]]:
     text = resources.files("host_engine.host").joinpath("phrases.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def phrase(lang: str, key: str) -> Any:
+    """The host's wording `key` in `lang` (English where phrases.yaml has no such language)."""
+    table = _phrases()
+    return table.get(lang, table["en"])[key]
 
 
 @dataclass(frozen=True)
@@ -100,14 +108,9 @@ class Translations:
 
 def _grams(text: str) -> Counter[str]:
     text = re.sub(r"[^\w]+", " ", normalize(text)).strip()
-    sizes = (3,) if _spaced(text) else (1, 2)
+    sizes = (1, 2) if has_unspaced_script(text) else (3,)
     padded = f" {text} "
     return Counter(padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1))
-
-
-def _spaced(text: str) -> bool:
-    """Whether `text` is written with spaces between words: CJK and Thai are not (they get 1-2-grams)."""
-    return not re.search(r"[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0e7f]", text)
 
 
 def similarity(a: Counter[str], b: Counter[str]) -> float:
@@ -172,16 +175,12 @@ class Answerer:
         else:
             answer = facts
         if answer is None:
-            answer = Answer(self._phrase(lang, "fallback").format(name=name), lang, "fallback")
+            answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
         verdict = check_line(answer.text, market.rules)
         if not verdict.allowed:
             log.warning("answer withheld (%s): %s", verdict.reason, answer.kind)
-            answer = Answer(self._phrase(lang, "fallback").format(name=name), lang, "fallback")
+            answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
         return answer
-
-    def _phrase(self, lang: str, key: str) -> str:
-        table = phrases()
-        return str(table.get(lang, table["en"])[key])
 
     def _best_entry(self, text: str, lang: str) -> tuple[float, str]:
         """The knowledge-base entry whose question (in the comment's language) is nearest, and its similarity."""
@@ -191,8 +190,7 @@ class Answerer:
 
     def _from_facts(self, text: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         normalized = normalize(text)
-        intents = phrases().get(lang, phrases()["en"])["intents"]
-        assert isinstance(intents, dict)
+        intents: dict[str, list[str]] = phrase(lang, "intents")
         intent = next((i for i, words in intents.items() if any(contains_term(normalized, w) for w in words)), None)
         if intent is None:
             return None
@@ -205,7 +203,7 @@ class Answerer:
             "shipping": self._shipping[(product.id, market.id)][lang],
         }
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
-        return Answer(self._phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
+        return Answer(phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
 
 
 def format_price(price: float, currency: str) -> str:

@@ -101,11 +101,6 @@ class IrcChat:
             self._writer = None
             writer.close()
 
-    async def say(self, text: str) -> None:
-        """Post a line to the channel (where the studio wants answers in chat too)."""
-        if self._writer is not None:
-            await self._send(f"PRIVMSG {self.channel} :{' '.join(text.split())}")
-
     async def _send(self, line: str) -> None:
         assert self._writer is not None
         self._writer.write(line.encode() + b"\r\n")

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from host_engine.host.pipeline import Rules
+from host_engine.text import has_unspaced_script
 
 MAX_COMMENT_CHARS = 300
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _REPEATS = re.compile(r"(\w)\1{3,}")
 _LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|ly|shop|xyz|top)\b)", re.IGNORECASE)
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u0e00-\u0e7f]")
 
 INJECTION = [
     r"ignore (all |any |the )?(previous|prior|above|earlier|your) (instructions|prompts?|rules)",
@@ -86,7 +86,7 @@ def contains_term(normalized: str, term: str) -> bool:
     term = normalize(term)
     if not term:
         return False
-    if _UNSPACED.search(term):
+    if has_unspaced_script(term):
         return term in normalized or _squeezed(term) in _squeezed(normalized)
     if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", normalized):
         return True

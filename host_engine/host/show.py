@@ -29,7 +29,7 @@ from host_engine.avatar.pack import load_pack
 from host_engine.avatar.stage import frame_size
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.host.answers import Answer, Answerer, Translations, phrases
+from host_engine.host.answers import Answer, Answerer, Translations, phrase
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.moderation import check_line
@@ -157,7 +157,7 @@ class Show:
             self._journal("blocked", {"comment_id": comment.id, "lang": admission.lang, "reason": reason})
             return False
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
-        answer = self.answerer.answer(admission, on_air)
+        answer = await asyncio.to_thread(self.answerer.answer, admission, on_air)  # may call MT: off the loop
         line = _Line(answer.text, answer.lang, "answer", comment, received, answer)
         self._arrivals += 1
         try:
@@ -203,7 +203,7 @@ class Show:
             pass
         self._quiet_lines += 1
         if self._quiet_lines % (IDLE_EVERY + 1) == 0:
-            return self._prepare(_Line(str(phrases().get(self.lang, phrases()["en"])["idle"]), self.lang, "idle"))
+            return self._prepare(_Line(phrase(self.lang, "idle"), self.lang, "idle"))
         points = self.rundown[self.state.product % len(self.rundown)]
         return self._prepare(_Line(points[self.state.line % len(points)], self.lang, "rundown"))
 
