@@ -1,19 +1,28 @@
 """The overnight host's chat path: pipeline validation, language ID, moderation, throttling and answers built from
-the rundown and knowledge base (translated with the real offline MT router)."""
+the rundown and knowledge base (translated with the real offline MT router), and open questions answered by a
+language model (the bundled one, or a server on loopback) within the rundown's facts."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import uvicorn
 import yaml
+from fastapi import FastAPI
+from ircd import free_port
 
 from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
 from host_engine.host.answers import Answerer, Translations, format_price
 from host_engine.host.chat import ChatGate, Comment, detect_language
 from host_engine.host.moderation import Verdict, check_comment, check_line
-from host_engine.host.pipeline import Pipeline, load_pipeline
+from host_engine.host.open_answers import ServerModel, invented_numbers, load_model, numbers
+from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 
 PIPELINE = PROJECT_ROOT / "pipelines" / "overnight_host.yaml"
 SERVED = ("us", "eu", "id", "jp", "mena")
@@ -35,9 +44,14 @@ def show(full: Pipeline) -> Pipeline:
 
 
 @pytest.fixture(scope="session")
-def answerer(show: Pipeline, engines, tmp_path_factory) -> Answerer:
-    cache = tmp_path_factory.mktemp("host") / "translations.json"
-    return Answerer(show, Translations(engines.translator.translate, cache))
+def translations(engines, tmp_path_factory) -> Translations:
+    """One translation memory for every answerer here: the studio's texts are translated once per session."""
+    return Translations(engines.translator.translate, tmp_path_factory.mktemp("host") / "translations.json")
+
+
+@pytest.fixture(scope="session")
+def answerer(show: Pipeline, translations: Translations) -> Answerer:
+    return Answerer(show, translations)
 
 
 def _write(tmp_path: Path, change: dict) -> Path:
@@ -179,3 +193,68 @@ def test_prices_are_formatted_without_false_decimals() -> None:
     assert format_price(49, "USD") == "49 USD"
     assert format_price(45.9, "EUR") == "45.90 EUR"
     assert format_price(690000, "IDR") == "690,000 IDR"
+
+
+@pytest.fixture
+def chat_server() -> Iterator[SimpleNamespace]:
+    """An OpenAI-compatible chat endpoint on loopback that answers what the test sets in `replies`."""
+    served = SimpleNamespace(replies=[], requests=[], url="")
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(body: dict) -> dict:
+        served.requests.append(body)
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": served.replies.pop(0)}}]}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    served.url = f"http://127.0.0.1:{port}/v1"
+    yield served
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_numbers_in_an_answer_must_be_the_facts_numbers() -> None:
+    assert numbers("1,590") == {1590.0, 1.59} and numbers("45.90") == {45.9}
+    facts = "Price: 45.90 EUR. Stock: 80. Shipping: three to six days."
+    assert invented_numbers("It is 45.9 EUR and 80 are left.", facts) == []
+    assert invented_numbers("Only 39 EUR, delivered in 2 days!", facts) == ["2", "39"]
+
+
+def test_open_question_answered_by_a_language_model_server(
+    show: Pipeline, chat_server: SimpleNamespace, translations: Translations
+) -> None:
+    model = ServerModel(chat_server.url, "studio-llm", show.host_name)
+    answerer = Answerer(show, translations, model)
+    chat_server.replies.append("Yes, it is light and folds into its own pocket, so it is easy to carry. Enjoy!")
+    hiking = _answer(answerer, show, "Marta", "¿Sirve para hacer senderismo?")
+    assert hiking.kind == "open" and hiking.lang == "es" and hiking.text.startswith("Marta, ")
+    assert detect_language(hiking.text) == "es" and "Enjoy" not in hiking.text  # one sentence, in Spanish
+    [request] = chat_server.requests
+    prompt = request["messages"][-1]["content"]
+    assert request["model"] == "studio-llm" and "45.90 EUR" in prompt and "Sirve para" not in prompt  # in English
+
+    chat_server.replies.append("Yes, and today it is only 19 EUR.")
+    invented = _answer(answerer, show, "Marta", "¿Sirve para ir en bicicleta?")
+    assert invented.kind == "fallback" and "19" not in invented.text
+
+
+def test_open_question_with_the_language_model_down_gets_the_fallback(
+    show: Pipeline, translations: Translations
+) -> None:
+    model = ServerModel(f"http://127.0.0.1:{free_port()}", None, show.host_name, timeout=2)
+    answerer = Answerer(show, translations, model)
+    answer = _answer(answerer, show, "sam", "Is it good for hiking?")
+    assert answer.kind == "fallback" and answer.text.startswith("Thank you, sam")
+
+
+def test_open_question_answered_by_the_bundled_model(show: Pipeline, translations: Translations) -> None:
+    model = load_model(LanguageModel(), show.host_name)
+    answerer = Answerer(show, translations, model)
+    answer = _answer(answerer, show, "sam", "Is it good for hiking?")
+    assert answer.kind == "open" and answer.text.startswith("sam, "), answer
+    assert not invented_numbers(answer.text, answerer._grounds[("rain-jacket", "us")])

@@ -5,20 +5,23 @@ twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import yaml
 from ircd import CHANNEL, Server, free_port, viewer
 from rtmpd import RtmpServer
+from websockets.sync.client import connect
 
 from host_engine.asr import TranscribeOptions
 from host_engine.config import PROJECT_ROOT
 from host_engine.host.chat import Comment
-from host_engine.host.pipeline import Chat, Irc, Pipeline, load_pipeline
+from host_engine.host.pipeline import Chat, Irc, LanguageModel, Pipeline, load_pipeline
 from host_engine.host.show import Show, Spoken
 from host_engine.media import decode_audio, probe
 
@@ -36,6 +39,7 @@ def _pipeline(tmp_path: Path, irc_port: int) -> Pipeline:
             "products": products,
             "chat": Chat(irc=Irc(server="127.0.0.1", port=irc_port, channel=CHANNEL, nick="mika")),
             "state_dir": tmp_path / "state",
+            "language_model": LanguageModel(kind="none"),  # open questions are tested in test_host_answers
         }
     )
 
@@ -88,32 +92,62 @@ def test_comment_answered_aloud_then_restart_resumes(engines, ircd: Server, tmp_
     assert not asyncio.run(again.submit(Comment(answered_id, "lucia", "¿Cuánto cuesta la chaqueta impermeable?")))
 
 
+def _captions(url: str, seconds: float, enough: Callable[[list[dict]], bool]) -> list[dict]:
+    """Caption events the overlay's WebSocket sends, until `enough` of them came or `seconds` passed."""
+    events: list[dict] = []
+    with connect(url, open_timeout=10) as socket:
+        deadline = time.monotonic() + seconds
+        while not enough(events) and (left := deadline - time.monotonic()) > 0:
+            try:
+                events.append(json.loads(socket.recv(timeout=left)))
+            except TimeoutError:
+                break
+    return events
+
+
+def _answered_and_captioned_everywhere(events: list[dict]) -> bool:
+    """The answer to ana in Spanish, and talking points in every market language."""
+    return any(str(e["text"]).startswith("ana") for e in events) and {"es", "pt", "fr", "de"} <= {
+        e["lang"] for e in events if not e["source"] and e["lang"] != "en" and not str(e["text"]).startswith("ana")
+    }
+
+
 def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) -> None:
     pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
     config = tmp_path / "show.yaml"
     config.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
     port, output = free_port(), tmp_path / "night.mkv"
-    command = [sys.executable, "-m", "host_engine", "host", "--pipeline", str(config), "--minutes", "0.4",
+    command = [sys.executable, "-m", "host_engine", "host", "--pipeline", str(config), "--minutes", "0.8",
                "--output", str(output), "--listen", f"127.0.0.1:{port}"]  # fmt: skip
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            httpx.get(f"{base}/metrics", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None and time.monotonic() < deadline, "the host did not come up"
-            time.sleep(0.5)
-    reply = httpx.post(f"{base}/chat", json={"user": "ana", "text": "¿Cuánto cuesta el termo?", "id": "m1"})
-    assert reply.json() == {"queued": True}
-    assert httpx.post(f"{base}/chat", json={"user": "x"}).status_code == 422
-    time.sleep(8)
-    metrics = httpx.get(f"{base}/metrics").text
-    assert "host_comments_answered_total 1.0" in metrics and "host_memory_bytes" in metrics
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
-    assert "1 comments in, 1 answered" in stderr
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                httpx.get(f"{base}/metrics", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "the host did not come up"
+                time.sleep(0.5)
+        reply = httpx.post(f"{base}/chat", json={"user": "ana", "text": "¿Cuánto cuesta el termo?", "id": "m1"})
+        assert reply.json() == {"queued": True}
+        assert httpx.post(f"{base}/chat", json={"user": "x"}).status_code == 422
+        assert httpx.get(f"{base}/overlay").status_code == 200
+        events = _captions(f"ws://127.0.0.1:{port}/ws/captions", 40, _answered_and_captioned_everywhere)
+        answer = [e for e in events if e["lang"] == "es" and str(e["text"]).startswith("ana")]
+        assert answer and "22 EUR" in str(answer[0]["text"]) and {e["source"] for e in answer} == {True, False}
+        rundown = {str(e["lang"]): e for e in events if not e["source"] and e["sentence"] != answer[0]["sentence"]}
+        assert {"en", "es", "pt", "fr", "de"} <= set(rundown), events  # the rundown in every market's language
+        english = [e for e in events if e["source"] and e["lang"] == "en"]
+        assert english and all(float(e["end"]) > float(e["start"]) for e in english)
+        metrics = httpx.get(f"{base}/metrics").text
+        assert "host_comments_answered_total 1.0" in metrics and "host_memory_bytes" in metrics
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        assert "1 comments in, 1 answered" in stderr
+    finally:
+        process.kill()  # a failed assertion must not leave a host running
     assert probe(output).duration > 20
 
 

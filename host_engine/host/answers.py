@@ -27,6 +27,7 @@ import yaml
 
 from host_engine.host.chat import Admission
 from host_engine.host.moderation import check_line, contains_term, normalize
+from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
 from host_engine.host.pipeline import Market, Pipeline, Product
 from host_engine.text import has_unspaced_script
 
@@ -41,6 +42,8 @@ jacket?" asks a price, though it shares words with "is the jacket waterproof?").
 PIVOT = "en"
 """A comment that matches nothing in its own language is brought to English (one MT call) and matched again there:
 pre-translated questions can be poor where the MT is, the viewer's words are often clearer."""
+TYPICAL_VIEWER = "{viewer}"
+"""The name in `Answerer.typical` answers: whatever holds it is different for every viewer."""
 SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
 """When the studio wrote a text in several languages, translate from the first of these (the best MT routes)."""
 
@@ -94,6 +97,14 @@ class Translations:
             out[lang] = self._known[key]
         return out
 
+    def each(self, written: dict[str, tuple[str, ...]], lang: str) -> list[str]:
+        """Numbered texts (talking points), each written in one or more languages, all in `lang`."""
+        count = max(len(texts) for texts in written.values())
+        return [
+            self.fill({code: texts[i] for code, texts in written.items() if i < len(texts)}, {lang})[lang]
+            for i in range(count)
+        ]
+
     def now(self, text: str, src: str, tgt: str) -> str:
         """One text translated at once, not remembered (a viewer's comment)."""
         return self._translate([text], src, tgt)[0]
@@ -127,9 +138,10 @@ class _Question:
 
 
 class Answerer:
-    def __init__(self, pipeline: Pipeline, translations: Translations) -> None:
+    def __init__(self, pipeline: Pipeline, translations: Translations, model: Model | None = None) -> None:
         self.pipeline = pipeline
         self.translations = translations
+        self.model = model
         langs = set(pipeline.languages)
         self._names = {p.id: translations.fill(p.name, langs) for p in pipeline.products}
         self._shipping = {
@@ -144,7 +156,24 @@ class Answerer:
                 written = {lang: qs[index] for lang, qs in entry.question.items() if index < len(qs)}
                 for lang, text in translations.fill(written, langs).items():
                     self._questions.append(_Question(entry.id, lang, _grams(text)))
+        self._grounds = {
+            (p.id, market_id): self._english_facts(p, market_id) for p in pipeline.products for market_id in p.offers
+        }
         translations.save()
+
+    def _english_facts(self, product: Product, market_id: str) -> str:
+        """What a language model may say about `product` in a market, in English (the language small models
+        follow best; the answer is translated afterwards)."""
+        english = {PIVOT}
+        offer = product.offers[market_id]
+        points = self.translations.each(product.talking_points, PIVOT)
+        stock = f"Stock: {offer.stock}." if offer.stock else "Sold out."
+        return " ".join([
+            f"Product: {self.translations.fill(product.name, english)[PIVOT]}.", *points,
+            f"Price: {format_price(offer.price, self.pipeline.market_by_id(market_id).currency)}.", stock,
+            f"Shipping: {self.translations.fill(offer.shipping, english)[PIVOT]}",
+            *(self.translations.fill(e.answer, english)[PIVOT] for e in self.pipeline.knowledge_base),
+        ])  # fmt: skip
 
     def _spoken_in(self, market_id: str) -> set[str]:
         """The languages a market's facts are said in: its own, and for the default market every language (it
@@ -167,13 +196,16 @@ class Answerer:
         product = self.product_named(text) or on_air
         score, entry = self._best_entry(text, lang)
         facts = self._from_facts(text, lang, name, market, product)
+        english = text if lang == PIVOT else None
         if facts is None and score < KB_MATCH and lang != PIVOT and self.pipeline.knowledge_base:
-            score, entry = self._best_entry(self.translations.now(text, lang, PIVOT), PIVOT)
+            english = self.translations.now(text, lang, PIVOT)
+            score, entry = self._best_entry(english, PIVOT)
         if score >= KB_OVER_FACTS or (facts is None and score >= KB_MATCH):
-            separator = "、" if lang in ("ja", "zh") else ", "
-            answer: Answer | None = Answer(f"{name}{separator}{self._answers[entry][lang]}", lang, f"kb:{entry}")
+            answer: Answer | None = self._kb_answer(entry, lang, name)
         else:
             answer = facts
+        if answer is None and self.model is not None:
+            answer = self._open(english or self.translations.now(text, lang, PIVOT), lang, name, market, product)
         if answer is None:
             answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
         verdict = check_line(answer.text, market.rules)
@@ -181,6 +213,33 @@ class Answerer:
             log.warning("answer withheld (%s): %s", verdict.reason, answer.kind)
             answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
         return answer
+
+    def typical(self) -> list[Answer]:
+        """Every answer the studio's facts and knowledge base can give, in every language, to `TYPICAL_VIEWER`."""
+        answers = []
+        for lang in self.pipeline.languages:
+            market = self.pipeline.market(lang)
+            answers += [self._kb_answer(entry.id, lang, TYPICAL_VIEWER) for entry in self.pipeline.knowledge_base]
+            for product in self.pipeline.products:
+                for intent in ("price", "stock", "shipping"):
+                    answers.append(self._fact(intent, lang, TYPICAL_VIEWER, market, product))
+            answers.append(Answer(phrase(lang, "fallback").format(name=TYPICAL_VIEWER), lang, "fallback"))
+        return answers
+
+    def _kb_answer(self, entry: str, lang: str, name: str) -> Answer:
+        return Answer(_greeted(name, lang, self._answers[entry][lang]), lang, f"kb:{entry}")
+
+    def _open(self, question: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
+        """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""
+        assert self.model is not None
+        grounding = Grounding(self._grounds[(product.id, market.id)], question)
+        sentence = grounded_reply(self.model, grounding)
+        if sentence is None:
+            return None
+        said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)
+        if not said or invented_numbers(said, grounding.facts):
+            return None
+        return Answer(_greeted(name, lang, said), lang, "open", product.id, market.rules.ad_label)
 
     def _best_entry(self, text: str, lang: str) -> tuple[float, str]:
         """The knowledge-base entry whose question (in the comment's language) is nearest, and its similarity."""
@@ -192,8 +251,9 @@ class Answerer:
         normalized = normalize(text)
         intents: dict[str, list[str]] = phrase(lang, "intents")
         intent = next((i for i, words in intents.items() if any(contains_term(normalized, w) for w in words)), None)
-        if intent is None:
-            return None
+        return None if intent is None else self._fact(intent, lang, name, market, product)
+
+    def _fact(self, intent: str, lang: str, name: str, market: Market, product: Product) -> Answer:
         offer = product.offers[market.id]
         values = {
             "name": name,
@@ -204,6 +264,10 @@ class Answerer:
         }
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
         return Answer(phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
+
+
+def _greeted(name: str, lang: str, text: str) -> str:
+    return f"{name}{'、' if lang in ('ja', 'zh') else ', '}{text}"
 
 
 def format_price(price: float, currency: str) -> str:

@@ -64,10 +64,13 @@ class Entry(Frozen):
 
 
 class LanguageModel(Frozen):
-    kind: Literal["bundled", "openai"] = "bundled"
+    kind: Literal["bundled", "openai", "none"] = "bundled"
+    """What answers open questions: the bundled small LM, an OpenAI-compatible server, or nothing (a polite
+    fallback)."""
     url: str | None = None
     """An OpenAI-compatible server (llama.cpp, vLLM) for `openai`."""
     model: str | None = None
+    """The model name sent to the server, or the installed model id for `bundled` (gemma-3-270m)."""
 
     @model_validator(mode="after")
     def _url_for_openai(self) -> LanguageModel:

@@ -20,6 +20,7 @@ from host_engine.engines import Engines
 from host_engine.host.chat import Comment
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.show import Show, Spoken
+from host_engine.server.app import Channel, mount_overlay
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,10 @@ class ShowCollector:
             yield latency
 
 
-def create_chat_app(show: Show, collector: ShowCollector) -> FastAPI:
+def create_chat_app(show: Show, collector: ShowCollector, captions: Channel) -> FastAPI:
+    """Chat in, metrics, and the overlay of what the host says (`/overlay?lang=src,es,ja`)."""
     app = FastAPI(title="host-engine host")
+    mount_overlay(app, lambda session: captions)
     registry = CollectorRegistry()
     registry.register(collector)  # type: ignore[arg-type]
 
@@ -103,7 +106,8 @@ async def serve_show(
     import uvicorn
 
     engines = Engines()
-    show = Show(pipeline, engines)
+    captions = Channel()
+    show = Show(pipeline, engines, on_caption=captions.publish)
     collector = ShowCollector(show)
     show.on_spoken = collector.spoken
     stop = asyncio.Event()
@@ -113,11 +117,13 @@ async def serve_show(
     if minutes:
         loop.call_later(minutes * 60, stop.set)
     server = uvicorn.Server(
-        uvicorn.Config(create_chat_app(show, collector), host=address[0], port=address[1], log_level="warning")
+        uvicorn.Config(
+            create_chat_app(show, collector, captions), host=address[0], port=address[1], log_level="warning"
+        )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     web = asyncio.create_task(server.serve())
-    log.info("chat: POST http://%s:%s/chat, metrics: /metrics", *address)
+    log.info("chat: POST http://%s:%s/chat, metrics: /metrics, captions: /overlay?lang=src,es,ja", *address)
     try:
         await show.run(stop, outputs)
     finally:

@@ -17,8 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -29,13 +28,16 @@ from host_engine.avatar.pack import load_pack
 from host_engine.avatar.stage import frame_size
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.host.answers import Answer, Answerer, Translations, phrase
+from host_engine.events import CaptionEvent
+from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations, phrase
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.moderation import check_line
+from host_engine.host.open_answers import load_model
 from host_engine.host.outlet import Outlet
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.state import ShowState
+from host_engine.host.voicing import Urgency, Voice
 from host_engine.tts import SpeechChunk
 
 log = logging.getLogger(__name__)
@@ -83,16 +85,32 @@ class _Line:
     """Filled by the synthesis task as each sentence is ready; None ends it."""
     ready: float | None = None
     """When the first chunk was synthesized (monotonic)."""
+    captions: dict[str, str] = field(default_factory=dict)
+    """What the line says in each market language the show has it in (language -> text), for the overlay."""
 
 
 _GREETING = re.compile(r"^(.{1,40}?[,，、،])\s*(\S.*)$", re.DOTALL)
 
 
+def pieces(text: str, kind: str) -> list[str]:
+    """What is voiced one after the other: an answer's greeting ("Ana,") on its own, short to synthesize, so it
+    starts the answer while the rest is made (or found in memory: the rest is the same for every viewer)."""
+    match = _GREETING.match(text) if kind == "answer" else None
+    return [match.group(1), match.group(2)] if match else [text]
+
+
 class Show:
-    def __init__(self, pipeline: Pipeline, engines: Engines, on_spoken: Callable[[Spoken], None] | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        engines: Engines,
+        on_spoken: Callable[[Spoken], None] | None = None,
+        on_caption: Callable[[CaptionEvent], None] | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.engines = engines
         self.on_spoken = on_spoken or (lambda spoken: None)
+        self.on_caption = on_caption or (lambda event: None)
         self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
         self.state = ShowState.load(pipeline.state_dir / "state.json")
         pipeline.state_dir.mkdir(parents=True, exist_ok=True)
@@ -100,8 +118,12 @@ class Show:
         self.counters = Counters()
         self.gate = ChatGate(pipeline)
         translations = Translations(engines.translator.translate, pipeline.state_dir / "translations.json")
-        self.answerer = Answerer(pipeline, translations)
-        self.rundown = [self._points(p.talking_points, translations) for p in pipeline.products]
+        self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
+        self.rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
+        self._translations = translations
+        self._rundown_captions: dict[tuple[int, int], dict[str, str]] = {}
+        """(product, line) -> the talking point in every market language: translated when the show starts."""
+        self._lines_said = 0
         translations.save()
         self._check_rundown()
         self.avatar = LiveAvatar(
@@ -110,19 +132,12 @@ class Show:
         self._replies: asyncio.PriorityQueue[tuple[int, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
         """(0 for the product on air, else 1; arrival order; line): questions about what is on air go first."""
         self._arrivals = 0
-        self._tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
-        """One synthesis at a time (the engines are not all thread-safe); answers are started on arrival."""
+        self.voice = Voice(lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)))
         self._quiet_lines = 0
         self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []
-
-    def _points(self, written: dict[str, tuple[str, ...]], translations: Translations) -> list[str]:
-        """A product's talking points in the show's language, one sentence each."""
-        count = max(len(points) for points in written.values())
-        return [
-            translations.fill({lang: pts[i] for lang, pts in written.items() if i < len(pts)}, {self.lang})[self.lang]
-            for i in range(count)
-        ]
+        self.warmed_up = asyncio.Event()
+        """Set once the lines the host says again and again are all synthesized (a minute or two after start)."""
 
     def _journal(self, event: str, fields: dict[str, object]) -> None:
         """One JSON line per event in `state_dir/events.jsonl`: what the host said and what it refused, for the
@@ -158,7 +173,7 @@ class Show:
             return False
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         answer = await asyncio.to_thread(self.answerer.answer, admission, on_air)  # may call MT: off the loop
-        line = _Line(answer.text, answer.lang, "answer", comment, received, answer)
+        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, captions={answer.lang: answer.text})
         self._arrivals += 1
         try:
             self._replies.put_nowait((0 if answer.product == on_air.id else 1, self._arrivals, line))
@@ -171,18 +186,13 @@ class Show:
         return True
 
     def _prepare(self, line: _Line) -> _Line:
-        """Start synthesizing `line` now, sentence by sentence, into its chunk queue. An answer's greeting ("Ana,")
-        is its own first piece: short to synthesize, it starts the answer while the rest is made."""
-        match = _GREETING.match(line.text) if line.kind == "answer" else None
-        pieces = [match.group(1), match.group(2)] if match else [line.text]
-        synthesizer = self.engines.synthesizer(line.lang, self.pipeline.voices.get(line.lang))
-        loop = asyncio.get_running_loop()
+        """Start voicing `line` now, piece by piece, into its chunk queue."""
+        urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
 
-        async def synthesize() -> None:
+        async def voice() -> None:
             try:
-                for piece in pieces:
-                    chunks: Iterator[SpeechChunk] = iter(synthesizer.synthesize(piece, line.lang))
-                    while (chunk := await loop.run_in_executor(self._tts, next, chunks, None)) is not None:
+                for piece in pieces(line.text, line.kind):
+                    async for chunk in self.voice.say(line.lang, piece, urgency):
                         line.ready = line.ready or time.monotonic()
                         line.chunks.put_nowait(chunk)
             except HostEngineError as exc:
@@ -190,9 +200,18 @@ class Show:
             finally:
                 line.chunks.put_nowait(None)
 
-        self._synthesis.add(task := asyncio.create_task(synthesize()))
+        self._synthesis.add(task := asyncio.create_task(voice()))
         task.add_done_callback(self._synthesis.discard)
         return line
+
+    def _warm_up(self) -> list[tuple[str, str]]:
+        """What the host will say again and again: the rundown, the idle line, and every language's typical
+        answers without the viewer's name (their greeting is the only piece left to synthesize)."""
+        said = [(self.lang, point) for points in self.rundown for point in points]
+        said.append((self.lang, phrase(self.lang, "idle")))
+        for answer in self.answerer.typical():
+            said += [(answer.lang, p) for p in pieces(answer.text, "answer") if TYPICAL_VIEWER not in p]
+        return said
 
     def _next_line(self) -> _Line:
         try:
@@ -203,9 +222,30 @@ class Show:
             pass
         self._quiet_lines += 1
         if self._quiet_lines % (IDLE_EVERY + 1) == 0:
-            return self._prepare(_Line(phrase(self.lang, "idle"), self.lang, "idle"))
-        points = self.rundown[self.state.product % len(self.rundown)]
-        return self._prepare(_Line(points[self.state.line % len(points)], self.lang, "rundown"))
+            captions = {lang: phrase(lang, "idle") for lang in self.pipeline.languages}
+            return self._prepare(_Line(phrase(self.lang, "idle"), self.lang, "idle", captions=captions))
+        product = self.state.product % len(self.rundown)
+        index = self.state.line % len(self.rundown[product])
+        text = self.rundown[product][index]
+        captions = {**self._rundown_captions.get((product, index), {}), self.lang: text}
+        return self._prepare(_Line(text, self.lang, "rundown", captions=captions))
+
+    def _translate_captions(self) -> None:
+        """Every talking point in every market language, for the overlay (translated once, then cached)."""
+        for product_index, product in enumerate(self.pipeline.products):
+            each = {lang: self._translations.each(product.talking_points, lang) for lang in self.pipeline.languages}
+            for index in range(len(self.rundown[product_index])):
+                self._rundown_captions[(product_index, index)] = {lang: texts[index] for lang, texts in each.items()}
+        self._translations.save()
+
+    def _caption(self, line: _Line, at: float, seconds: float) -> None:
+        """The line on the overlay as it starts: its source text once, and each market language's block."""
+        self._lines_said += 1
+        sentence, start, end = self._lines_said, round(at, 3), round(at + seconds, 3)
+        events = [(line.lang, line.text, True)] + [(lang, text, False) for lang, text in line.captions.items()]
+        for lang, text, source in events:
+            segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
+            self.on_caption(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
 
     async def _speak(self, line: _Line) -> None:
         first = True
@@ -215,7 +255,9 @@ class Show:
             self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
             if first:
                 first = False
-                self._first_audio(line, time.monotonic() + ahead, self.avatar.frame_index / self.avatar.fps + ahead)
+                at = self.avatar.frame_index / self.avatar.fps + ahead
+                self._first_audio(line, time.monotonic() + ahead, at)
+                asyncio.get_running_loop().call_later(ahead, self._caption, line, at, chunk.duration)
         if line.kind == "rundown":
             self._advance()
         self.state.save()
@@ -280,19 +322,22 @@ class Show:
 
         renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
+        captions = asyncio.create_task(asyncio.to_thread(self._translate_captions))
         for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
             del self.state.pending[comment_id]
             await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]))
-        tasks = [asyncio.create_task(self._speaker(stop)), asyncio.create_task(self._irc(stop))]
+        warming = asyncio.create_task(self.voice.warm(self._warm_up()))
+        warming.add_done_callback(lambda _: self.warmed_up.set())
+        tasks = [asyncio.create_task(self._speaker(stop)), asyncio.create_task(self._irc(stop)), warming]
         try:
             await stop.wait()
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, captions, return_exceptions=True)
             halt.set()
             await asyncio.to_thread(renderer.join)
             for outlet in self.outlets:
                 await asyncio.to_thread(outlet.close)
-            self._tts.shutdown(cancel_futures=True)
+            self.voice.close()
             self.state.save()

@@ -60,29 +60,11 @@ class LLMTranslator:
         cpu_threads: int | None = None,
         examples: Path | None = None,
     ) -> None:
-        import ctranslate2
-        import tokenizers
-
-        model_dir = Path(model_dir)
-        if not (model_dir / "model.bin").is_file() or not (model_dir / "tokenizer.json").is_file():
-            raise ModelNotInstalledError(
-                f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
-                "install it with `host-engine models install gemma-3-270m`"
-            )
-        chosen = choose_device(device, compute_type)
         self.name = name
-        self.device, self.compute_type = chosen.device, chosen.compute_type
-        self._generator: Any = ctranslate2.Generator(
-            str(model_dir),
-            device=chosen.device,
-            compute_type=chosen.compute_type,
-            inter_threads=1,
-            intra_threads=cpu_threads or chosen.cpu_threads,
-        )
-        self._tokenizer = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._generator, self._tokenizer = load_generator(model_dir, device, compute_type, cpu_threads)
+        self.device, self.compute_type = self._generator.device, self._generator.compute_type
         self._examples = load_examples(examples)
-        # Gemma has a token for each run of newlines; any of them ends the translation line.
-        self._end_ids = sorted(i for token, i in self._tokenizer.get_vocab().items() if "\n" in token)
+        self._end_ids = line_end_ids(self._tokenizer)
 
     def pairs(self) -> frozenset[Pair]:
         return ALL_PAIRS
@@ -149,6 +131,36 @@ class LLMTranslator:
             failed = len(ids) >= limit or not output or loops(output, text)
             outputs.append(None if failed else output)
         return outputs
+
+
+def load_generator(
+    model_dir: Path, device: str = "auto", compute_type: str | None = None, cpu_threads: int | None = None
+) -> tuple[Any, Any]:
+    """A CTranslate2 `Generator` and its `tokenizers.Tokenizer` from a folder holding model.bin and tokenizer.json:
+    on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8."""
+    import ctranslate2
+    import tokenizers
+
+    model_dir = Path(model_dir)
+    if not (model_dir / "model.bin").is_file() or not (model_dir / "tokenizer.json").is_file():
+        raise ModelNotInstalledError(
+            f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
+            "install it with `host-engine models install gemma-3-270m`"
+        )
+    chosen = choose_device(device, compute_type)
+    generator = ctranslate2.Generator(
+        str(model_dir),
+        device=chosen.device,
+        compute_type=chosen.compute_type,
+        inter_threads=1,
+        intra_threads=cpu_threads or chosen.cpu_threads,
+    )
+    return generator, tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+
+
+def line_end_ids(tokenizer: Any) -> list[int]:
+    """Gemma has a token for each run of newlines: any of them ends a line of output."""
+    return sorted(i for token, i in tokenizer.get_vocab().items() if "\n" in token)
 
 
 def loops(output: str, source: str) -> bool:

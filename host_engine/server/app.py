@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,18 +114,10 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
 
     app = FastAPI(title="host-engine", lifespan=lifespan)
     app.state.hub = hub
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    mount_overlay(app, hub.channel)
 
     def _start(body: StartSession) -> None:
         hub.start(body.session, FFmpegSource(body.input, body.realtime), hub.request(body.to, body.src))
-
-    @app.get("/overlay", include_in_schema=False)
-    async def overlay() -> FileResponse:
-        return FileResponse(STATIC / "overlay.html")
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
-        return Response(status_code=204)
 
     @app.get("/sessions")
     async def sessions() -> dict[str, dict[str, object]]:
@@ -139,22 +131,6 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
         except HostEngineError as exc:
             raise HTTPException(400, str(exc)) from None
         return {"session": body.session}
-
-    @app.websocket("/ws/captions")
-    async def captions(socket: WebSocket, session: str = "default") -> None:
-        await socket.accept()
-        channel = hub.channel(session)
-        queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        for line in channel.recent:
-            queue.put_nowait(line)
-        channel.subscribers.add(queue)
-        try:
-            while True:
-                await socket.send_text(await queue.get())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            channel.subscribers.discard(queue)
 
     @app.websocket("/ws/audio")
     async def audio(
@@ -184,6 +160,36 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
             channel.subscribers.discard(queue)
 
     return app
+
+
+def mount_overlay(app: FastAPI, channel_for: Callable[[str], Channel]) -> None:
+    """The OBS overlay page and its caption WebSocket (`/overlay`, `/ws/captions?session=`), for any app that
+    publishes caption events into named channels."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/overlay", include_in_schema=False)
+    async def overlay() -> FileResponse:
+        return FileResponse(STATIC / "overlay.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.websocket("/ws/captions")
+    async def captions(socket: WebSocket, session: str = "default") -> None:
+        await socket.accept()
+        channel = channel_for(session)
+        queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        for line in channel.recent:
+            queue.put_nowait(line)
+        channel.subscribers.add(queue)
+        try:
+            while True:
+                await socket.send_text(await queue.get())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            channel.subscribers.discard(queue)
 
 
 async def _forward(socket: WebSocket, queue: asyncio.Queue[str]) -> None:

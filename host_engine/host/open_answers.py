@@ -1,0 +1,157 @@
+"""Open questions ("is it good for hiking?"): a language model answers from the rundown's facts, in English.
+
+The model sees only the facts of the product and the viewer's market (talking points, price, stock, shipping, the
+knowledge base) and the question brought to English; its one-sentence answer is then checked before anyone hears
+it: every number in it must be one of the facts' numbers (a model that invents a price or a delivery time is
+refused), and the caller moderates it against the market's rules like any other line. The bundled model is a small
+base LM (Gemma 3 270M), prompted with a few worked examples; a studio with a bigger model points `language_model`
+at an OpenAI-compatible server (llama.cpp, vLLM) instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from host_engine.errors import HostEngineError
+from host_engine.host.pipeline import LanguageModel
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_TOKENS = 60
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+INSTRUCTIONS = (
+    "{host} is the host of a live shopping stream. She answers a viewer's question in one short, friendly sentence, "
+    "using only the facts given. If the facts do not answer it, she says she does not know yet."
+)
+EXAMPLES = (
+    (
+        "Product: travel mug. It keeps coffee hot for six hours. It is made of steel. Price: 15 USD. Stock: 30.",
+        "Can I put it in the dishwasher?",
+        "The facts I have do not say, so I will check that for you.",
+    ),
+    (
+        "Product: desk lamp. It has three brightness levels. The arm bends in any direction. Price: 20 EUR.",
+        "Is it good for reading at night?",
+        "Yes, you can dim it to the lowest of its three levels and bend the arm right over your book.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the model may use (English), and the question."""
+
+    facts: str
+    question: str
+
+
+class Model(Protocol):
+    def reply(self, grounding: Grounding) -> str:
+        """One sentence answering `grounding.question` from `grounding.facts`, in English."""
+        ...
+
+
+class BundledModel:
+    """The bundled base LM on CTranslate2, prompted with worked examples; greedy, one line."""
+
+    def __init__(self, model_dir: Path, host: str) -> None:
+        from host_engine.mt.llm import line_end_ids, load_generator
+
+        self._generator, self._tokenizer = load_generator(model_dir)
+        self._end_ids = line_end_ids(self._tokenizer)
+        shots = "".join(f"Facts: {facts}\nViewer: {q}\n{host}: {a}\n\n" for facts, q, a in EXAMPLES)
+        self._prefix = self._tokenizer.encode(INSTRUCTIONS.format(host=host) + "\n\n" + shots).tokens
+        self.host = host
+
+    def reply(self, grounding: Grounding) -> str:
+        prompt = f"Facts: {grounding.facts}\nViewer: {grounding.question}\n{self.host}:"
+        tokens = self._tokenizer.encode(prompt, add_special_tokens=False).tokens
+        [result] = self._generator.generate_batch(
+            [tokens],
+            static_prompt=self._prefix,
+            max_length=MAX_ANSWER_TOKENS,
+            sampling_topk=1,
+            repetition_penalty=1.2,
+            no_repeat_ngram_size=3,
+            end_token=self._end_ids,
+            include_prompt_in_result=False,
+        )
+        return self._tokenizer.decode(result.sequences_ids[0]).strip()
+
+
+class ServerModel:
+    """A chat model behind an OpenAI-compatible `/v1/chat/completions` (llama.cpp server, vLLM, ...)."""
+
+    def __init__(self, url: str, model: str | None, host: str, timeout: float = 8.0) -> None:
+        self._url = url.rstrip("/") + ("" if url.rstrip("/").endswith("/v1") else "/v1") + "/chat/completions"
+        self._model = model or "default"
+        self._system = INSTRUCTIONS.format(host=host)
+        self._client = httpx.Client(timeout=timeout)
+
+    def reply(self, grounding: Grounding) -> str:
+        messages = [{"role": "system", "content": self._system}]
+        for facts, question, answer in EXAMPLES:
+            messages += [{"role": "user", "content": f"Facts: {facts}\nQuestion: {question}"}]
+            messages += [{"role": "assistant", "content": answer}]
+        messages.append({"role": "user", "content": f"Facts: {grounding.facts}\nQuestion: {grounding.question}"})
+        body = {"model": self._model, "messages": messages, "max_tokens": MAX_ANSWER_TOKENS, "temperature": 0}
+        try:
+            response = self._client.post(self._url, json=body)
+            response.raise_for_status()
+            return str(response.json()["choices"][0]["message"]["content"]).strip()
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            raise HostEngineError(f"the language model at {self._url} gave no answer: {exc}") from exc
+
+
+@cache
+def load_model(config: LanguageModel, host: str) -> Model | None:
+    """The studio's language model, or None where the pipeline turns open answers off (`kind: none`)."""
+    if config.kind == "none":
+        return None
+    if config.kind == "openai":
+        assert config.url is not None  # checked when the pipeline loads
+        return ServerModel(config.url, config.model, host)
+    from host_engine import registry
+
+    return BundledModel(registry.model_path(config.model or "gemma-3-270m") / "ct2", host)
+
+
+def numbers(text: str) -> set[float]:
+    """Every value a number in `text` can be read as ("1,590" is 1590 or 1.59)."""
+    values: set[float] = set()
+    for token in _NUMBER.findall(text):
+        values.add(float(token.replace(",", "")) if token.count(".") <= 1 else float(token.replace(".", "")))
+        if token.count(",") == 1 and "." not in token:
+            values.add(float(token.replace(",", ".")))
+        if token.count(".") == 1 and "," not in token and len(token.split(".")[1]) == 3:
+            values.add(float(token.replace(".", "")))
+    return values
+
+
+def invented_numbers(text: str, facts: str) -> list[str]:
+    """The numbers in `text` that are none of the numbers in `facts`."""
+    known = numbers(facts)
+    return sorted(n for n in _NUMBER.findall(text) if not numbers(n) & known)
+
+
+def grounded_reply(model: Model, grounding: Grounding) -> str | None:
+    """The model's first sentence, or None when it is empty or holds a number the facts do not."""
+    try:
+        text = model.reply(grounding)
+    except HostEngineError as exc:
+        log.warning("%s", exc)
+        return None
+    sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
+    invented = invented_numbers(sentence, grounding.facts)
+    if not sentence or invented:
+        log.warning("open answer refused (%s)", f"numbers not in the facts: {invented}" if invented else "empty")
+        return None
+    return sentence

@@ -1,0 +1,57 @@
+"""The host's voice: remembered audio for lines said again, and answers served before warming work."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from host_engine.host.voicing import SpeechMemory, Urgency, Voice
+from host_engine.tts import SpeechChunk
+
+
+async def _audio(voice: Voice, lang: str, text: str, urgency: Urgency) -> list[SpeechChunk]:
+    return [chunk async for chunk in voice.say(lang, text, urgency)]
+
+
+def test_a_line_said_again_comes_from_memory(engines) -> None:
+    voice = Voice(engines.synthesizer)
+
+    async def scenario() -> tuple[list[SpeechChunk], list[SpeechChunk]]:
+        first = await _audio(voice, "vi", "Áo khoác này rất nhẹ. Nó gấp gọn vào túi.", Urgency.SHOW)
+        again = await _audio(voice, "vi", "Áo khoác này rất nhẹ. Nó gấp gọn vào túi.", Urgency.SHOW)
+        return first, again
+
+    first, again = asyncio.run(scenario())
+    voice.close()
+    assert len(first) == 2 and all(chunk.duration > 0.5 for chunk in first)
+    assert [id(chunk) for chunk in again] == [id(chunk) for chunk in first]
+    assert (voice.memory.hits, voice.memory.misses) == (1, 1)
+
+
+def test_an_answer_is_voiced_before_the_warm_up_finishes(engines) -> None:
+    voice = Voice(engines.synthesizer)
+    warm = [("en", f"Talking point number {n}, about the rain jacket.") for n in range(12)]
+
+    async def scenario() -> int:
+        warming = [asyncio.create_task(_audio(voice, lang, text, Urgency.WARM)) for lang, text in warm]
+        await asyncio.sleep(0)  # every warming job is queued before the answer's
+        await _audio(voice, "en", "Ana, the jacket is 49 USD.", Urgency.ANSWER)
+        done_before = sum((lang, text) in voice.memory for lang, text in warm)
+        await asyncio.gather(*warming)
+        return done_before
+
+    done_before = asyncio.run(scenario())
+    voice.close()
+    assert done_before <= 2  # at most the job already running, not the twelve queued ahead
+    assert all((lang, text) in voice.memory for lang, text in warm)
+
+
+def test_memory_drops_the_least_recently_used_past_its_budget() -> None:
+    memory = SpeechMemory(budget_seconds=3.5)
+    second = SpeechChunk("x", np.zeros(16000, np.float32), 16000)
+    for text in ("a", "b", "c"):
+        memory.put("en", text, (second,))
+    assert memory.get("en", "a") is not None  # a is now the most recent
+    memory.put("en", "d", (second,))
+    assert ("en", "b") not in memory and ("en", "a") in memory and memory.seconds == 3.0
