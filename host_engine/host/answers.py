@@ -156,9 +156,15 @@ class Answerer:
                 written = {lang: qs[index] for lang, qs in entry.question.items() if index < len(qs)}
                 for lang, text in translations.fill(written, langs).items():
                     self._questions.append(_Question(entry.id, lang, _grams(text)))
-        self._grounds = {
-            (p.id, market_id): self._english_facts(p, market_id) for p in pipeline.products for market_id in p.offers
-        }
+        self._grounds = (
+            {  # only a language model reads them: no start-up MT into English without one
+                (p.id, market_id): self._english_facts(p, market_id)
+                for p in pipeline.products
+                for market_id in p.offers
+            }
+            if model is not None
+            else {}
+        )
         translations.save()
 
     def _english_facts(self, product: Product, market_id: str) -> str:
