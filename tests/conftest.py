@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -66,8 +68,6 @@ def ircd(tmp_path: Path) -> Iterator[object]:
 @pytest.fixture
 def rtmpd(tmp_path: Path) -> Iterator[object]:
     """nginx with Debian's RTMP module on a free loopback port: rtmp://127.0.0.1:PORT/live/NAME."""
-    import shutil
-
     from rtmpd import RTMP_MODULE, RtmpServer
 
     if not (shutil.which("nginx") and Path(RTMP_MODULE).exists()):
@@ -75,3 +75,25 @@ def rtmpd(tmp_path: Path) -> Iterator[object]:
     server = RtmpServer(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def host_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One translations cache for every show of the session, as a studio's state folder keeps it from night to
+    night: a show starts with what earlier tests translated, and adds to it."""
+    return tmp_path_factory.mktemp("host") / "translations.json"
+
+
+@pytest.fixture
+def host_state(tmp_path: Path, host_translations: Path) -> Iterator[Path]:
+    """A show's state folder holding the session's translations; what the show translated goes back to them."""
+    state = tmp_path / "state"
+    state.mkdir()
+    kept = state / "translations.json"
+    if host_translations.exists():
+        shutil.copy(host_translations, kept)
+    yield state
+    if kept.exists():
+        known = json.loads(host_translations.read_text(encoding="utf-8")) if host_translations.exists() else {}
+        known.update(json.loads(kept.read_text(encoding="utf-8")))
+        host_translations.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import av
@@ -123,6 +125,23 @@ def test_live_avatar_streams_idle_then_speech(speech_file: Path, tmp_path: Path)
     assert abs(probe(output).duration - encoder.frames / 25) < 0.1
     report = measure_sync(output, load_pack("mika"))
     assert abs(report.offset_ms) <= 40 and report.correlation >= 0.5
+
+
+def test_live_avatar_keeps_time_when_the_cpu_is_busy() -> None:
+    avatar = LiveAvatar(load_pack("mika"), (1280, 720), fps=25.0, sample_rate=24000)
+    stop, blocks = threading.Event(), []
+
+    def sink(frame: np.ndarray, audio: np.ndarray) -> None:
+        blocks.append(audio.size)
+        if len(blocks) == 5:
+            time.sleep(0.4)  # the CPU taken by something else for ten frames' time
+        if len(blocks) == 50:
+            stop.set()
+
+    started = time.monotonic()
+    avatar.run(sink, stop)
+    assert time.monotonic() - started < 3.0  # 50 frames at 25 fps (2 s): the stall was not added on
+    assert avatar.frames_repeated >= 8 and sum(blocks) == 50 * 960  # frames repeated, audio whole
 
 
 def test_prepare_finds_the_face_with_dlib(tmp_path: Path) -> None:

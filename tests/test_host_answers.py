@@ -44,9 +44,9 @@ def show(full: Pipeline) -> Pipeline:
 
 
 @pytest.fixture(scope="session")
-def translations(engines, tmp_path_factory) -> Translations:
+def translations(engines, host_translations: Path) -> Translations:
     """One translation memory for every answerer here: the studio's texts are translated once per session."""
-    return Translations(engines.translator.translate, tmp_path_factory.mktemp("host") / "translations.json")
+    return Translations(engines.translator.translate, host_translations)
 
 
 @pytest.fixture(scope="session")

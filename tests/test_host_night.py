@@ -50,9 +50,9 @@ def _wait(condition: Callable[[], bool], seconds: float, process: subprocess.Pop
         time.sleep(0.25)
 
 
-def test_overnight_host_acceptance(ircd: Server, rtmpd: RtmpServer, tmp_path: Path) -> None:
+def test_overnight_host_acceptance(ircd: Server, rtmpd: RtmpServer, host_state: Path, tmp_path: Path) -> None:
     full = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
-    state = tmp_path / "state"
+    state = host_state
     pipeline = full.model_copy(
         update={
             "markets": tuple(m for m in full.markets if m.id in MARKETS),

@@ -28,7 +28,7 @@ from host_engine.media import decode_audio, probe
 MARKETS = ("us", "eu")
 
 
-def _pipeline(tmp_path: Path, irc_port: int) -> Pipeline:
+def _pipeline(state: Path, irc_port: int) -> Pipeline:
     full = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     products = tuple(
         p.model_copy(update={"offers": {k: v for k, v in p.offers.items() if k in MARKETS}}) for p in full.products
@@ -38,7 +38,7 @@ def _pipeline(tmp_path: Path, irc_port: int) -> Pipeline:
             "markets": tuple(m for m in full.markets if m.id in MARKETS),
             "products": products,
             "chat": Chat(irc=Irc(server="127.0.0.1", port=irc_port, channel=CHANNEL, nick="mika")),
-            "state_dir": tmp_path / "state",
+            "state_dir": state,
             "language_model": LanguageModel(kind="none"),  # open questions are tested in test_host_answers
         }
     )
@@ -55,8 +55,8 @@ async def _run(show: Show, seconds: float, output: Path, viewers: list[tuple[str
     await running
 
 
-def test_comment_answered_aloud_then_restart_resumes(engines, ircd: Server, tmp_path: Path) -> None:
-    pipeline = _pipeline(tmp_path, ircd.port)
+def test_comment_answered_aloud_then_restart_resumes(engines, ircd: Server, host_state: Path, tmp_path: Path) -> None:
+    pipeline = _pipeline(host_state, ircd.port)
     spoken: list[Spoken] = []
     show = Show(pipeline, engines, on_spoken=spoken.append)
     output = tmp_path / "show.mkv"
@@ -112,8 +112,8 @@ def _answered_and_captioned_everywhere(events: list[dict]) -> bool:
     }
 
 
-def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) -> None:
-    pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
+def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, tmp_path: Path) -> None:
+    pipeline = _pipeline(host_state, free_port()).model_copy(update={"chat": Chat()})
     config = tmp_path / "show.yaml"
     config.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
     port, output = free_port(), tmp_path / "night.mkv"
@@ -143,6 +143,7 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) ->
         assert english and all(float(e["end"]) > float(e["start"]) for e in english)
         metrics = httpx.get(f"{base}/metrics").text
         assert "host_comments_answered_total 1.0" in metrics and "host_memory_bytes" in metrics
+        assert "host_frames_repeated_total" in metrics
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
         assert "1 comments in, 1 answered" in stderr
@@ -151,8 +152,10 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(tmp_path: Path) ->
     assert probe(output).duration > 20
 
 
-def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmpd: RtmpServer, tmp_path: Path) -> None:
-    pipeline = _pipeline(tmp_path, free_port()).model_copy(update={"chat": Chat()})
+def test_show_streams_to_rtmp_and_survives_a_server_restart(
+    engines, rtmpd: RtmpServer, host_state: Path, tmp_path: Path
+) -> None:
+    pipeline = _pipeline(host_state, free_port()).model_copy(update={"chat": Chat()})
     show = Show(pipeline, engines)
     url = f"rtmp://127.0.0.1:{rtmpd.port}/live/night"
     pulls = [tmp_path / "before.flv", tmp_path / "after.flv"]
@@ -186,8 +189,8 @@ def test_show_streams_to_rtmp_and_survives_a_server_restart(engines, rtmpd: Rtmp
     assert recording.failures == 0 and probe(tmp_path / "night.mkv").duration > 10  # the file never stopped
 
 
-def test_questions_about_the_product_on_air_go_first(engines, tmp_path: Path) -> None:
-    show = Show(_pipeline(tmp_path, free_port()), engines)
+def test_questions_about_the_product_on_air_go_first(engines, host_state: Path) -> None:
+    show = Show(_pipeline(host_state, free_port()), engines)
     assert show.pipeline.products[show.state.product].id == "rain-jacket"
 
     async def scenario() -> list[str]:
@@ -197,5 +200,8 @@ def test_questions_about_the_product_on_air_go_first(engines, tmp_path: Path) ->
             assert await show.submit(Comment(f"c{index}", user, text))
         return [show._next_line().text for _ in range(3)]
 
-    first, second, third = asyncio.run(scenario())
+    try:
+        first, second, third = asyncio.run(scenario())
+    finally:
+        show.voice.close()  # the answers queued for synthesis: done before the interpreter exits
     assert first.startswith("bob") and second.startswith("ana") and third.startswith("sam")

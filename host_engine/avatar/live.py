@@ -44,6 +44,9 @@ class LiveAvatar:
         self.frame_index = 0
         self._queue: deque[_Utterance] = deque()
         self._lock = threading.Lock()
+        self._frame: np.ndarray | None = None
+        self.frames_repeated = 0
+        """Frames `run` sent again instead of drawing, to keep time while the CPU was busy with something else."""
 
     def say(self, audio: np.ndarray, sample_rate: int, phonemes: Sequence[PhonemeTiming] = ()) -> None:
         """Queue speech; it starts at the next frame if nothing else is being said. Thread-safe."""
@@ -64,8 +67,9 @@ class LiveAvatar:
     def _samples(self, index: int) -> int:
         return round((index + 1) * self.sample_rate / self.fps) - round(index * self.sample_rate / self.fps)
 
-    def next_frame(self) -> tuple[np.ndarray, np.ndarray]:
-        """The next frame and exactly its span of audio (silence when idle)."""
+    def next_frame(self, draw: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The next frame and exactly its span of audio (silence when idle); without `draw`, the previous frame
+        again (the audio always advances)."""
         block = np.zeros(self._samples(self.frame_index), np.float32)
         mouth = Mouth(0.0, 0.0)
         with self._lock:
@@ -78,17 +82,23 @@ class LiveAvatar:
                 utterance.frame += 1
                 if utterance.frame >= len(utterance.track):
                     self._queue.popleft()
-        t = (self.frame_index + 0.5) / self.fps
-        frame = self.renderer.draw(mouth, self.motion.pose(t, mouth.open))
+        if draw or self._frame is None:
+            t = (self.frame_index + 0.5) / self.fps
+            self._frame = self.renderer.draw(mouth, self.motion.pose(t, mouth.open))
         self.frame_index += 1
-        return frame, block
+        return self._frame, block
 
     def run(self, sink: AVSink, stop: threading.Event, realtime: bool = True) -> None:
-        """Feed `sink` frame by frame until `stop` is set, at the frame rate when `realtime`."""
+        """Feed `sink` frame by frame until `stop` is set, at the frame rate when `realtime`. A frame due more than
+        a frame ago is not drawn (the previous one goes out again), so a busy CPU costs smoothness, not time."""
         started = time.monotonic()
         first = self.frame_index
+        period = 1 / self.fps
         while not stop.is_set():
-            sink(*self.next_frame())
+            due = started + (self.frame_index - first) * period
+            late = realtime and time.monotonic() - due > period
+            if late:
+                self.frames_repeated += 1
+            sink(*self.next_frame(draw=not late))
             if realtime:
-                due = started + (self.frame_index - first) / self.fps
-                time.sleep(max(0.0, due - time.monotonic()))
+                time.sleep(max(0.0, due + period - time.monotonic()))

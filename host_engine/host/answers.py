@@ -16,7 +16,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -84,26 +84,38 @@ class Translations:
     def _key(src: str, tgt: str, text: str) -> str:
         return f"{src}>{tgt}\t{text}"
 
-    def fill(self, written: dict[str, str], langs: Iterable[str]) -> dict[str, str]:
+    @staticmethod
+    def _source(written: dict[str, str]) -> str:
+        return next((code for code in SOURCE_PREFERENCE if code in written), next(iter(written)))
+
+    def fill_all(self, requests: list[tuple[dict[str, str], Collection[str]]]) -> list[dict[str, str]]:
+        """Each request's `written` texts (language -> text) completed for every language of its `langs`; what
+        is not known yet is translated in one batch per language pair (much faster than one text at a time)."""
+        missing: dict[tuple[str, str], dict[str, None]] = {}
+        for written, langs in requests:
+            src = self._source(written)
+            for lang in langs:
+                if lang not in written and self._key(src, lang, written[src]) not in self._known:
+                    missing.setdefault((src, lang), {})[written[src]] = None
+        for (src, tgt), texts in missing.items():
+            for text, translated in zip(texts, self._translate(list(texts), src, tgt), strict=True):
+                self._known[self._key(src, tgt, text)] = translated
+        filled = []
+        for written, langs in requests:
+            src = self._source(written)
+            known = {lang: self._known[self._key(src, lang, written[src])] for lang in langs if lang not in written}
+            filled.append({**written, **known})
+        return filled
+
+    def fill(self, written: dict[str, str], langs: Collection[str]) -> dict[str, str]:
         """`written` (language -> text) completed for every language of `langs`."""
-        out = dict(written)
-        src = next((code for code in SOURCE_PREFERENCE if code in written), next(iter(written)))
-        for lang in langs:
-            if lang in out:
-                continue
-            key = self._key(src, lang, written[src])
-            if key not in self._known:
-                [self._known[key]] = self._translate([written[src]], src, lang)
-            out[lang] = self._known[key]
-        return out
+        return self.fill_all([(written, langs)])[0]
 
     def each(self, written: dict[str, tuple[str, ...]], lang: str) -> list[str]:
         """Numbered texts (talking points), each written in one or more languages, all in `lang`."""
         count = max(len(texts) for texts in written.values())
-        return [
-            self.fill({code: texts[i] for code, texts in written.items() if i < len(texts)}, {lang})[lang]
-            for i in range(count)
-        ]
+        numbered = [{code: texts[i] for code, texts in written.items() if i < len(texts)} for i in range(count)]
+        return [texts[lang] for texts in self.fill_all([(texts, {lang}) for texts in numbered])]
 
     def now(self, text: str, src: str, tgt: str) -> str:
         """One text translated at once, not remembered (a viewer's comment)."""
@@ -143,42 +155,42 @@ class Answerer:
         self.translations = translations
         self.model = model
         langs = set(pipeline.languages)
-        self._names = {p.id: translations.fill(p.name, langs) for p in pipeline.products}
-        self._shipping = {
-            (p.id, market_id): translations.fill(offer.shipping, self._spoken_in(market_id))
-            for p in pipeline.products
-            for market_id, offer in p.offers.items()
+        english = {PIVOT} if model is not None else set()  # a language model reads the facts in English
+        offers = [(p, market_id, offer) for p in pipeline.products for market_id, offer in p.offers.items()]
+        questions = [  # (entry, the question as written in one or more languages)
+            (entry.id, {lang: qs[index] for lang, qs in entry.question.items() if index < len(qs)})
+            for entry in pipeline.knowledge_base
+            for index in range(max(len(qs) for qs in entry.question.values()))
+        ]
+        filled = iter(translations.fill_all([
+            *((p.name, langs | english) for p in pipeline.products),
+            *((offer.shipping, self._spoken_in(market_id) | english) for _, market_id, offer in offers),
+            *((e.answer, langs | english) for e in pipeline.knowledge_base),
+            *((written, langs) for _, written in questions),
+        ]))  # fmt: skip
+        self._names = {p.id: next(filled) for p in pipeline.products}
+        self._shipping = {(product.id, market_id): next(filled) for product, market_id, _ in offers}
+        self._answers = {e.id: next(filled) for e in pipeline.knowledge_base}
+        self._questions = [
+            _Question(entry, lang, _grams(text)) for entry, _ in questions for lang, text in next(filled).items()
+        ]
+        self._grounds = {
+            (product.id, market_id): self._english_facts(product, market_id)
+            for product, market_id, _ in offers
+            if english
         }
-        self._answers = {e.id: translations.fill(e.answer, langs) for e in pipeline.knowledge_base}
-        self._questions: list[_Question] = []
-        for entry in pipeline.knowledge_base:
-            for index in range(max(len(v) for v in entry.question.values())):
-                written = {lang: qs[index] for lang, qs in entry.question.items() if index < len(qs)}
-                for lang, text in translations.fill(written, langs).items():
-                    self._questions.append(_Question(entry.id, lang, _grams(text)))
-        self._grounds = (
-            {  # only a language model reads them: no start-up MT into English without one
-                (p.id, market_id): self._english_facts(p, market_id)
-                for p in pipeline.products
-                for market_id in p.offers
-            }
-            if model is not None
-            else {}
-        )
         translations.save()
 
     def _english_facts(self, product: Product, market_id: str) -> str:
         """What a language model may say about `product` in a market, in English (the language small models
         follow best; the answer is translated afterwards)."""
-        english = {PIVOT}
         offer = product.offers[market_id]
-        points = self.translations.each(product.talking_points, PIVOT)
         stock = f"Stock: {offer.stock}." if offer.stock else "Sold out."
         return " ".join([
-            f"Product: {self.translations.fill(product.name, english)[PIVOT]}.", *points,
+            f"Product: {self._names[product.id][PIVOT]}.", *self.translations.each(product.talking_points, PIVOT),
             f"Price: {format_price(offer.price, self.pipeline.market_by_id(market_id).currency)}.", stock,
-            f"Shipping: {self.translations.fill(offer.shipping, english)[PIVOT]}",
-            *(self.translations.fill(e.answer, english)[PIVOT] for e in self.pipeline.knowledge_base),
+            f"Shipping: {self._shipping[(product.id, market_id)][PIVOT]}",
+            *(self._answers[e.id][PIVOT] for e in self.pipeline.knowledge_base),
         ])  # fmt: skip
 
     def _spoken_in(self, market_id: str) -> set[str]:

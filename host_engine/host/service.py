@@ -58,6 +58,10 @@ class ShowCollector:
         yield GaugeMetricFamily("host_reply_queue", "Answers waiting to be spoken", self.show.reply_queue_depth)
         queued = self.show.avatar.queued_seconds
         yield GaugeMetricFamily("host_speech_queued_seconds", "Speech queued ahead of the avatar", queued)
+        repeated = self.show.avatar.frames_repeated
+        yield CounterMetricFamily(
+            "host_frames_repeated", "Frames sent again to keep time while the CPU was busy", repeated
+        )
         memory = psutil.Process().memory_info().rss
         yield GaugeMetricFamily("host_memory_bytes", "Resident memory of the host process", memory)
         if self.latencies:

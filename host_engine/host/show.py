@@ -136,8 +136,9 @@ class Show:
         self._quiet_lines = 0
         self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []
-        self.warmed_up = asyncio.Event()
-        """Set once the lines the host says again and again are all synthesized (a minute or two after start)."""
+        self.ready = asyncio.Event()
+        """Set once the start-up work is done: the overlay's translations, and the voice's memory of the lines said
+        again and again (a minute or two after the show starts)."""
 
     def _journal(self, event: str, fields: dict[str, object]) -> None:
         """One JSON line per event in `state_dir/events.jsonl`: what the host said and what it refused, for the
@@ -230,13 +231,29 @@ class Show:
         captions = {**self._rundown_captions.get((product, index), {}), self.lang: text}
         return self._prepare(_Line(text, self.lang, "rundown", captions=captions))
 
-    def _translate_captions(self) -> None:
-        """Every talking point in every market language, for the overlay (translated once, then cached)."""
-        for product_index, product in enumerate(self.pipeline.products):
-            each = {lang: self._translations.each(product.talking_points, lang) for lang in self.pipeline.languages}
-            for index in range(len(self.rundown[product_index])):
-                self._rundown_captions[(product_index, index)] = {lang: texts[index] for lang, texts in each.items()}
-        self._translations.save()
+    def _translate_captions(self, halt: threading.Event) -> None:
+        """Every talking point in every market language, for the overlay: the product on air first, one batch per
+        product and language, saved as it goes (a restart translates nothing twice), until `halt` is set."""
+        count = len(self.pipeline.products)
+        for offset in range(count):
+            product_index = (self.state.product + offset) % count
+            product = self.pipeline.products[product_index]
+            for lang in self.pipeline.languages:
+                if halt.is_set():
+                    return
+                for index, text in enumerate(self._translations.each(product.talking_points, lang)):
+                    self._rundown_captions.setdefault((product_index, index), {})[lang] = text
+            self._translations.save()
+
+    async def _get_ready(self, halt: threading.Event) -> None:
+        """Start-up work behind the show, one job at a time (two cores serve the show first): the rundown in every
+        market language for the overlay, then the voice's memory of the lines said again and again."""
+        try:
+            await asyncio.to_thread(self._translate_captions, halt)
+        except HostEngineError as exc:
+            log.error("the overlay shows the rundown in %s only: %s", self.lang, exc)
+        await self.voice.warm(self._warm_up())
+        self.ready.set()
 
     def _caption(self, line: _Line, at: float, seconds: float) -> None:
         """The line on the overlay as it starts: its source text once, and each market language's block."""
@@ -322,20 +339,18 @@ class Show:
 
         renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
-        captions = asyncio.create_task(asyncio.to_thread(self._translate_captions))
         for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
             del self.state.pending[comment_id]
             await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]))
-        warming = asyncio.create_task(self.voice.warm(self._warm_up()))
-        warming.add_done_callback(lambda _: self.warmed_up.set())
-        tasks = [asyncio.create_task(self._speaker(stop)), asyncio.create_task(self._irc(stop)), warming]
+        tasks = [self._speaker(stop), self._irc(stop), self._get_ready(halt)]
+        running = [asyncio.create_task(task) for task in tasks]
         try:
             await stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, captions, return_exceptions=True)
             halt.set()
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
             await asyncio.to_thread(renderer.join)
             for outlet in self.outlets:
                 await asyncio.to_thread(outlet.close)

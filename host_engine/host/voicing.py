@@ -14,6 +14,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 MEMORY_SECONDS = 1200.0
 """Audio remembered, in seconds of speech (about 110 MB of float32 at 24 kHz): a night's repeated lines fit."""
+WARM_SHARE = 0.5
+"""The most of the time warming may take: it rests as long as each piece took, so that while the memory fills the
+show on air (drawing, encoding) keeps its share of a two-core machine."""
 
 
 class Urgency(IntEnum):
@@ -117,15 +121,17 @@ class Voice:
         self.memory.put(lang, text, tuple(made))
 
     async def warm(self, pieces: list[tuple[str, str]]) -> None:
-        """Synthesize (language, text) pieces not yet remembered, behind every other job."""
+        """Synthesize (language, text) pieces not yet remembered, behind every other job, at `WARM_SHARE`."""
         for lang, text in pieces:
             if (lang, text) in self.memory:
                 continue
+            started = time.monotonic()
             try:
                 async for _ in self.say(lang, text, Urgency.WARM):
                     pass
             except Exception as exc:  # a voice that cannot say it fails again, loudly, when the line is due
                 log.warning("could not prepare %r in %s: %s", text, lang, exc)
+            await asyncio.sleep((time.monotonic() - started) * (1 / WARM_SHARE - 1))
 
     def close(self) -> None:
         """End the synthesis thread once the jobs queued before this are done (a later job starts a new one)."""
