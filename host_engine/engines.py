@@ -96,3 +96,9 @@ class Engines:
 
     def synthesizer(self, lang: str, name: str | None = None) -> Synthesizer:
         return load_synthesizer(self.voice_profile(lang, name))
+
+    def fallback_synthesizer(self, lang: str) -> Synthesizer | None:
+        """espeak-ng's voice for `lang`, where voices/ has one: the host's voice of last resort (it needs no model
+        file and shares nothing with the neural engines, so it still speaks when they fail)."""
+        profile = next((p for p in self.voices.values() if p.lang == lang and p.engine == "espeak"), None)
+        return load_synthesizer(profile) if profile else None

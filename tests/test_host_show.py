@@ -5,6 +5,7 @@ twice."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -143,7 +144,7 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, 
         assert english and all(float(e["end"]) > float(e["start"]) for e in english)
         metrics = httpx.get(f"{base}/metrics").text
         assert "host_comments_answered_total 1.0" in metrics and "host_memory_bytes" in metrics
-        assert "host_frames_repeated_total" in metrics
+        assert "host_frames_repeated_total" in metrics and 'host_stage_restarts_total{stage="render"} 0.0' in metrics
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
         assert "1 comments in, 1 answered" in stderr
@@ -152,11 +153,19 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, 
     assert probe(output).duration > 20
 
 
-def test_show_streams_to_rtmp_and_survives_a_server_restart(
+def test_show_streams_to_rtmp_and_survives_a_server_restart_and_a_renderer_failure(
     engines, rtmpd: RtmpServer, host_state: Path, tmp_path: Path
 ) -> None:
     pipeline = _pipeline(host_state, free_port()).model_copy(update={"chat": Chat()})
     show = Show(pipeline, engines)
+    draw, drawn = show.avatar.renderer.draw, itertools.count()
+
+    def draw_failing_once(*args: object) -> object:
+        if next(drawn) == 150:  # six seconds in, one frame the renderer cannot draw
+            raise RuntimeError("the renderer lost its image")
+        return draw(*args)
+
+    show.avatar.renderer.draw = draw_failing_once  # type: ignore[method-assign]
     url = f"rtmp://127.0.0.1:{rtmpd.port}/live/night"
     pulls = [tmp_path / "before.flv", tmp_path / "after.flv"]
 
@@ -187,6 +196,7 @@ def test_show_streams_to_rtmp_and_survives_a_server_restart(
     stream, recording = show.outlets
     assert stream.failures >= 1 and stream.starts >= 2
     assert recording.failures == 0 and probe(tmp_path / "night.mkv").duration > 10  # the file never stopped
+    assert show.counters.render_restarts == 1
 
 
 def test_questions_about_the_product_on_air_go_first(engines, host_state: Path) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 
 import numpy as np
+import pytest
 
+from host_engine import registry
 from host_engine.host.voicing import SpeechMemory, Urgency, Voice
 from host_engine.tts import SpeechChunk
+from host_engine.tts.voices import VoiceProfile, load_synthesizer
 
 
 async def _audio(voice: Voice, lang: str, text: str, urgency: Urgency) -> list[SpeechChunk]:
@@ -55,3 +60,24 @@ def test_memory_drops_the_least_recently_used_past_its_budget() -> None:
     assert memory.get("en", "a") is not None  # a is now the most recent
     memory.put("en", "d", (second,))
     assert ("en", "b") not in memory and ("en", "a") in memory and memory.seconds == 3.0
+
+
+def test_a_voice_that_fails_hands_the_line_to_espeak(engines, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.onnx"
+    real = registry.model_path("piper-en-joe") / "en_US-joe-medium.onnx"
+    shutil.copy(real.with_suffix(".onnx.json"), broken.with_suffix(".onnx.json"))
+    broken.write_bytes(real.read_bytes()[:4096])  # a voice file cut short on disk: ONNX Runtime cannot load it
+
+    def studio_voice(lang: str):
+        return load_synthesizer(VoiceProfile(name=f"{lang}-damaged", lang=lang, engine="piper", model=broken))
+
+    voice = Voice(studio_voice, fallback_for=engines.fallback_synthesizer)
+    text = "The rain jacket weighs three hundred grams."
+    chunks = asyncio.run(_audio(voice, "en", text, Urgency.SHOW))
+    assert voice.fallbacks == 1 and [chunk.text for chunk in chunks] == [text] and chunks[0].duration > 1.0
+    assert ("en", text) not in voice.memory  # the studio's voice gets the next chance
+    voice.close()
+    alone = Voice(studio_voice)
+    with pytest.raises(Exception, match=r"broken\.onnx"):  # no fallback voice: the caller skips the line
+        asyncio.run(_audio(alone, "en", text, Urgency.SHOW))
+    alone.close()

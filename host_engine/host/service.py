@@ -62,6 +62,13 @@ class ShowCollector:
         yield CounterMetricFamily(
             "host_frames_repeated", "Frames sent again to keep time while the CPU was busy", repeated
         )
+        restarts = CounterMetricFamily("host_stage_restarts", "Stages started again after a failure", labels=["stage"])
+        restarts.add_metric(["render"], counters.render_restarts)
+        for outlet in self.show.outlets:
+            restarts.add_metric([f"output {outlet.target}"], outlet.failures)
+        yield restarts
+        fallbacks = self.show.voice.fallbacks
+        yield CounterMetricFamily("host_voice_fallbacks", "Lines said in the fallback voice (espeak-ng)", fallbacks)
         memory = psutil.Process().memory_info().rss
         yield GaugeMetricFamily("host_memory_bytes", "Resident memory of the host process", memory)
         if self.latencies:

@@ -47,6 +47,8 @@ LEAD_SECONDS = 0.3
 IDLE_EVERY = 4
 """An invitation to chat after this many rundown lines with no comment in between."""
 AUDIO_RATE = 24000
+RENDER_RETRY_SECONDS = 0.5
+"""A renderer that failed starts again after this pause (the outputs hold their last frame meanwhile)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Counters:
     comments_in: int = 0
     answered: int = 0
     blocked: dict[str, int] = field(default_factory=dict)
+    render_restarts: int = 0
 
 
 @dataclass
@@ -132,7 +135,9 @@ class Show:
         self._replies: asyncio.PriorityQueue[tuple[int, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
         """(0 for the product on air, else 1; arrival order; line): questions about what is on air go first."""
         self._arrivals = 0
-        self.voice = Voice(lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)))
+        self.voice = Voice(
+            lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
+        )
         self._quiet_lines = 0
         self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []
@@ -325,6 +330,17 @@ class Show:
             if stop.is_set():
                 return
 
+    def _render(self, sink: Callable[[np.ndarray, np.ndarray], None], halt: threading.Event) -> None:
+        """The avatar's frames into `sink` until `halt`; a renderer that fails is logged and started again, so a bad
+        frame costs the stream a moment, never its end (speech queued meanwhile is kept)."""
+        while not halt.is_set():
+            try:
+                self.avatar.run(sink, halt)
+            except Exception:
+                self.counters.render_restarts += 1
+                log.exception("the avatar renderer failed; starting it again in %.1f s", RENDER_RETRY_SECONDS)
+                halt.wait(RENDER_RETRY_SECONDS)
+
     async def run(self, stop: asyncio.Event, outputs: list[str] | None = None) -> None:
         """Stream the show into `outputs` (the pipeline's, unless given) until `stop` is set. File names may hold
         strftime fields (`night-%Y%m%d-%H%M.mkv`), so a restarted show starts a new file."""
@@ -337,7 +353,7 @@ class Show:
             for outlet in self.outlets:
                 outlet.write(frame, audio)
 
-        renderer = threading.Thread(target=self.avatar.run, args=(sink, halt), name="avatar-render", daemon=True)
+        renderer = threading.Thread(target=self._render, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
         for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
             del self.state.pending[comment_id]

@@ -72,8 +72,16 @@ class SpeechMemory:
 class Voice:
     """Speech for (language, text) pieces through `synthesizer_for(lang)`, remembered in a `SpeechMemory`."""
 
-    def __init__(self, synthesizer_for: Callable[[str], Synthesizer], memory: SpeechMemory | None = None) -> None:
+    def __init__(
+        self,
+        synthesizer_for: Callable[[str], Synthesizer],
+        memory: SpeechMemory | None = None,
+        fallback_for: Callable[[str], Synthesizer | None] = lambda lang: None,
+    ) -> None:
         self._synthesizer_for = synthesizer_for
+        self._fallback_for = fallback_for
+        """The voice of last resort for a language (espeak-ng), or None: used when the studio's voice fails."""
+        self.fallbacks = 0
         self.memory = memory or SpeechMemory()
         self._jobs: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Future[Any] | None]]
         self._jobs = queue.PriorityQueue()
@@ -100,7 +108,9 @@ class Voice:
         return asyncio.wrap_future(future)
 
     async def say(self, lang: str, text: str, urgency: Urgency) -> AsyncIterator[SpeechChunk]:
-        """`text`'s audio sentence by sentence: from memory when said before, else synthesized (and remembered)."""
+        """`text`'s audio sentence by sentence: from memory when said before, else synthesized (and remembered).
+        When the studio's voice fails before its first sentence, the fallback voice says the text (not remembered:
+        the studio's voice may work again for the next time)."""
         kept = self.memory.get(lang, text)
         if kept is not None:
             for chunk in kept:
@@ -108,6 +118,7 @@ class Voice:
             return
         chunks: Iterator[SpeechChunk] | None = None
         made: list[SpeechChunk] = []
+        fell_back = False
 
         def step() -> SpeechChunk | None:
             nonlocal chunks
@@ -115,10 +126,23 @@ class Voice:
                 chunks = iter(self._synthesizer_for(lang).synthesize(text, lang))
             return next(chunks, None)
 
-        while (chunk := await self._run(urgency, step)) is not None:
+        while True:
+            try:
+                chunk = await self._run(urgency, step)
+            except Exception as exc:
+                fallback = None if made or fell_back else self._fallback_for(lang)
+                if fallback is None:
+                    raise
+                log.warning("the %s voice failed (%s); saying %r in the fallback voice", lang, exc, text)
+                self.fallbacks += 1
+                fell_back, chunks = True, iter(fallback.synthesize(text, lang))
+                continue
+            if chunk is None:
+                break
             made.append(chunk)
             yield chunk
-        self.memory.put(lang, text, tuple(made))
+        if not fell_back:
+            self.memory.put(lang, text, tuple(made))
 
     async def warm(self, pieces: list[tuple[str, str]]) -> None:
         """Synthesize (language, text) pieces not yet remembered, behind every other job, at `WARM_SHARE`."""
