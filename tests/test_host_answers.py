@@ -105,6 +105,11 @@ def test_missing_offer_for_a_market_is_refused(tmp_path: Path) -> None:
         ("Combien coûte cette veste de pluie ?", "fr"),
         ("Quanto custa essa jaqueta? O frete é grátis?", "pt"),
         ("How much is the rain jacket?", "en"),
+        ("Berapa harga baju hujan ni?", "ms"),  # lingua alone: id 0.52, ms 0.46
+        ("Bila stok baru sampai?", "ms"),
+        ("Saya mau beli dua", "id"),  # lingua alone: ms 0.45, id 0.36
+        ("Masih ada stok?", "id"),
+        ("Boleh hantar ke Sabah tak?", "ms"),
     ],
 )
 def test_language_of_comments(text: str, lang: str) -> None:

@@ -6,6 +6,7 @@ comment whose language cannot be told, or that no market speaks, is answered in 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,10 +51,30 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
 
 
+MALAY_INDONESIAN_MARKERS = {
+    "ms": frozenset({"ni", "tu", "tak", "nak", "boleh", "saiz", "hantar", "penghantaran", "ringgit", "bila",
+                     "percuma", "je", "awak", "korang", "kedai"}),
+    "id": frozenset({"nggak", "gak", "enggak", "mau", "bisa", "kirim", "pengiriman", "ukuran", "rupiah", "banget",
+                     "kapan", "aja", "dong", "sih", "kok"}),
+}  # fmt: skip
+"""Chat words one of the two languages uses and the other does not (Malay "nak", "tak", "bila"; Indonesian "mau",
+"nggak", "kapan"). lingua's character models split short Malay and Indonesian comments almost evenly, and the
+market (currency, shipping) depends on which it is."""
+_WORD = re.compile(r"\w+")
+
+
 def detect_language(text: str) -> str | None:
-    """The language of `text` among host-engine's, or None when lingua cannot tell."""
+    """The language of `text` among host-engine's, or None when lingua cannot tell. Between Malay and Indonesian,
+    the chat words only one of them uses decide where they disagree with lingua."""
     found = _detector().detect_language_of(text)
-    return found.iso_code_639_1.name.lower() if found is not None else None
+    if found is None:
+        return None
+    code = found.iso_code_639_1.name.lower()
+    if code in MALAY_INDONESIAN_MARKERS:
+        words = set(_WORD.findall(text.lower()))
+        votes = {lang: len(words & markers) for lang, markers in MALAY_INDONESIAN_MARKERS.items()}
+        code = max(votes, key=lambda lang: (votes[lang], lang == code))
+    return code
 
 
 class ChatGate:
