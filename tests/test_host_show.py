@@ -80,7 +80,7 @@ def test_comment_answered_aloud_then_restart_resumes(engines, ircd: Server, host
     start = int(answers[0].at_s * 16000)
     heard = engines.recognizer.transcribe(audio[start : start + 8 * 16000], TranscribeOptions(language="es"))[0]
     text = " ".join(segment.text for segment in heard).lower()
-    assert "lucía" in text or "lucia" in text, text
+    assert "lucía" in text or "lucia" in text, (text, show.outlets[0].dropped, show.avatar.frames_repeated)
     assert "precio" in text or "chaqueta" in text, text
     whole = " ".join(s.text for s in engines.recognizer.transcribe(audio, TranscribeOptions(language="en"))[0])
     assert "free" not in whole.lower() and "solo hoy" not in whole.lower()
@@ -148,9 +148,13 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, 
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
         assert "1 comments in, 1 answered" in stderr
+        assert not [line for line in stderr.splitlines() if line.startswith("INFO")]  # the log file has those
     finally:
         process.kill()  # a failed assertion must not leave a host running
     assert probe(output).duration > 20
+    logged = [json.loads(line) for line in (host_state / "host.log").read_text(encoding="utf-8").splitlines()]
+    assert any(entry["message"].startswith("answered m1 in es") for entry in logged)
+    assert {"time", "level", "logger", "message"} <= set(logged[0])
 
 
 def test_show_streams_to_rtmp_and_survives_a_server_restart_and_a_renderer_failure(
@@ -215,3 +219,21 @@ def test_questions_about_the_product_on_air_go_first(engines, host_state: Path) 
     finally:
         show.voice.close()  # the answers queued for synthesis: done before the interpreter exits
     assert first.startswith("bob") and second.startswith("ana") and third.startswith("sam")
+
+
+def test_viewers_asking_the_same_are_answered_together(engines, host_state: Path) -> None:
+    show = Show(_pipeline(host_state, free_port()), engines)
+
+    async def scenario() -> list[str]:
+        comments = [("ana", "How much is the rain jacket?"), ("lucia", "¿Cuánto cuesta la chaqueta impermeable?"),
+                    ("bob", "how much is the rain jacket"), ("sam", "Can I return it?")]  # fmt: skip
+        for index, (user, text) in enumerate(comments):
+            assert await show.submit(Comment(f"c{index}", user, text))
+        return [show._next_line().text for _ in range(3)]
+
+    try:
+        together, spanish, alone = asyncio.run(scenario())
+    finally:
+        show.voice.close()
+    assert together.startswith("ana, bob, ") and "49 USD" in together
+    assert spanish.startswith("lucia, ") and alone.startswith("sam, ")

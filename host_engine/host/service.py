@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from host_engine.engines import Engines
 from host_engine.host.chat import Comment
+from host_engine.host.logfile import log_to_file
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.show import Show, Spoken
 from host_engine.server.app import Channel, mount_overlay
@@ -116,6 +117,7 @@ async def serve_show(
 ) -> Show:
     import uvicorn
 
+    logfile = log_to_file(pipeline.state_dir / "host.log")
     engines = Engines()
     captions = Channel()
     show = Show(pipeline, engines, on_caption=captions.publish)
@@ -140,4 +142,6 @@ async def serve_show(
     finally:
         server.should_exit = True
         await web
+        logging.getLogger("host_engine").removeHandler(logfile)
+        logfile.close()
     return show

@@ -38,6 +38,7 @@ from host_engine.host.outlet import Outlet
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.state import ShowState
 from host_engine.host.voicing import Urgency, Voice
+from host_engine.text import has_unspaced_script
 from host_engine.tts import SpeechChunk
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 LEAD_SECONDS = 0.3
 """Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
 IDLE_EVERY = 4
+ON_AIR_HEAD_START = 20.0
+"""A question about the product on air goes ahead of other questions that came up to this many seconds before it;
+older ones are not overtaken, so nobody waits behind an endless run of on-air questions."""
+GROUP_MAX = 4
+"""Viewers named in one answer at most, when several asked for the same thing in the same language."""
 """An invitation to chat after this many rundown lines with no comment in between."""
 AUDIO_RATE = 24000
 RENDER_RETRY_SECONDS = 0.5
@@ -84,12 +90,15 @@ class _Line:
     comment: Comment | None = None
     received: float | None = None
     answer: Answer | None = None
-    chunks: asyncio.Queue[SpeechChunk | None] = field(default_factory=asyncio.Queue)
-    """Filled by the synthesis task as each sentence is ready; None ends it."""
+    parts: list[asyncio.Queue[SpeechChunk | None]] = field(default_factory=list)
+    """One queue per piece (`pieces`), filled by the synthesis task as each sentence is ready; None ends each."""
     ready: float | None = None
     """When the first chunk was synthesized (monotonic)."""
     captions: dict[str, str] = field(default_factory=dict)
     """What the line says in each market language the show has it in (language -> text), for the overlay."""
+    synthesis: asyncio.Task[None] | None = None
+    joined: list[_Line] = field(default_factory=list)
+    """Answers to other viewers that say the same; their greetings are said with this one's (`GROUP_MAX`)."""
 
 
 _GREETING = re.compile(r"^(.{1,40}?[,，、،])\s*(\S.*)$", re.DOTALL)
@@ -132,8 +141,8 @@ class Show:
         self.avatar = LiveAvatar(
             load_pack(pipeline.avatar.pack), frame_size(pipeline.avatar.size), pipeline.avatar.fps, AUDIO_RATE
         )
-        self._replies: asyncio.PriorityQueue[tuple[int, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
-        """(0 for the product on air, else 1; arrival order; line): questions about what is on air go first."""
+        self._replies: asyncio.PriorityQueue[tuple[float, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
+        """(arrival time, less `ON_AIR_HEAD_START` for the product on air; arrival order; line)."""
         self._arrivals = 0
         self.voice = Voice(
             lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
@@ -182,7 +191,8 @@ class Show:
         line = _Line(answer.text, answer.lang, "answer", comment, received, answer, captions={answer.lang: answer.text})
         self._arrivals += 1
         try:
-            self._replies.put_nowait((0 if answer.product == on_air.id else 1, self._arrivals, line))
+            head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
+            self._replies.put_nowait((received - head_start, self._arrivals, line))
         except asyncio.QueueFull:
             self.counters.blocked["queue full"] = self.counters.blocked.get("queue full", 0) + 1
             return False
@@ -195,18 +205,26 @@ class Show:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
         urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
 
+        said = pieces(line.text, line.kind)
+        line.parts = [asyncio.Queue() for _ in said]
+
         async def voice() -> None:
+            done = 0
             try:
-                for piece in pieces(line.text, line.kind):
+                for piece, part in zip(said, line.parts, strict=True):
                     async for chunk in self.voice.say(line.lang, piece, urgency):
                         line.ready = line.ready or time.monotonic()
-                        line.chunks.put_nowait(chunk)
+                        part.put_nowait(chunk)
+                    part.put_nowait(None)
+                    done += 1
             except HostEngineError as exc:
                 log.error("could not say %r: %s", line.text, exc)
             finally:
-                line.chunks.put_nowait(None)
+                for part in line.parts[done:]:
+                    part.put_nowait(None)
 
         self._synthesis.add(task := asyncio.create_task(voice()))
+        line.synthesis = task
         task.add_done_callback(self._synthesis.discard)
         return line
 
@@ -223,7 +241,7 @@ class Show:
         try:
             _, _, line = self._replies.get_nowait()
             self._quiet_lines = 0
-            return line
+            return self._join_same_answers(line)
         except asyncio.QueueEmpty:
             pass
         self._quiet_lines += 1
@@ -269,17 +287,47 @@ class Show:
             segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
             self.on_caption(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
 
+    def _join_same_answers(self, line: _Line) -> _Line:
+        """`line` with the queued answers that say the same in the same language to other viewers: each of their
+        greetings is said after `line`'s, then the answer once ("Ana, Bob, the jacket is 49 USD"), as a host
+        does when a question comes up again and again. The others leave the queue; their turn is now."""
+        said = pieces(line.text, line.kind)
+        if len(said) != 2:
+            return line
+        for item in [self._replies.get_nowait() for _ in range(self._replies.qsize())]:
+            other = item[2]
+            if (
+                len(line.joined) < GROUP_MAX - 1
+                and other.lang == line.lang
+                and pieces(other.text, "answer")[1:] == [said[1]]
+            ):
+                line.joined.append(other)
+            else:
+                self._replies.put_nowait(item)
+        if line.joined:
+            greetings = [said[0], *(pieces(other.text, "answer")[0] for other in line.joined)]
+            line.text = ("" if has_unspaced_script(line.text) else " ").join([*greetings, said[1]])
+            line.captions = {line.lang: line.text}
+        return line
+
     async def _speak(self, line: _Line) -> None:
-        first = True
-        while (chunk := await line.chunks.get()) is not None:
-            await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
-            ahead = self.avatar.queued_seconds
-            self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
-            if first:
-                first = False
-                at = self.avatar.frame_index / self.avatar.fps + ahead
-                self._first_audio(line, time.monotonic() + ahead, at)
-                asyncio.get_running_loop().call_later(ahead, self._caption, line, at, chunk.duration)
+        """The line's pieces in turn; each answer joined to it says its greeting after the line's own."""
+        turns = [(line, line.parts[0]), *((other, other.parts[0]) for other in line.joined)]
+        turns += [(line, part) for part in line.parts[1:]]
+        started: set[int] = set()
+        for owner, part in turns:
+            while (chunk := await part.get()) is not None:
+                await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+                ahead = self.avatar.queued_seconds
+                self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+                if id(owner) not in started:
+                    started.add(id(owner))
+                    at = self.avatar.frame_index / self.avatar.fps + ahead
+                    self._first_audio(owner, time.monotonic() + ahead, at)
+                    if owner is line:
+                        asyncio.get_running_loop().call_later(ahead, self._caption, line, at, chunk.duration)
+            if owner is not line and owner.synthesis is not None:
+                owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
         if line.kind == "rundown":
             self._advance()
         self.state.save()
@@ -293,6 +341,7 @@ class Show:
             self.state.pending.pop(line.comment.id, None)
             self.counters.answered += 1
             self.state.save()
+            log.info("answered %s in %s: audio ready %.2f s after the comment", line.comment.id, line.lang, ready)
         label = line.answer.ad_label if line.answer else None
         comment_id = line.comment.id if line.comment else None
         spoken = Spoken(line.text, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
