@@ -235,7 +235,7 @@ def test_open_question_answered_by_a_language_model_server(
 ) -> None:
     model = ServerModel(chat_server.url, "studio-llm", show.host_name)
     answerer = Answerer(show, translations, model)
-    chat_server.replies.append("Yes, it is light and folds into its own pocket, so it is easy to carry. Enjoy!")
+    chat_server.replies.append("Yes, it is lightweight and folds into its own pocket. Enjoy!")
     hiking = _answer(answerer, show, "Marta", "¿Sirve para hacer senderismo?")
     assert hiking.kind == "open" and hiking.lang == "es" and hiking.text.startswith("Marta, ")
     assert detect_language(hiking.text) == "es" and "Enjoy" not in hiking.text  # one sentence, in Spanish
@@ -246,6 +246,14 @@ def test_open_question_answered_by_a_language_model_server(
     chat_server.replies.append("Yes, and today it is only 19 EUR.")
     invented = _answer(answerer, show, "Marta", "¿Sirve para ir en bicicleta?")
     assert invented.kind == "fallback" and "19" not in invented.text
+
+    chat_server.replies += ["Yes, it is machine washable.", "Yes, it does."]  # claims the facts do not make
+    assert _answer(answerer, show, "Marta", "¿Se puede lavar en la lavadora?").kind == "fallback"
+    assert _answer(answerer, show, "Marta", "¿Viene en rojo?").kind == "fallback"
+    trusting = show.model_copy(update={"language_model": LanguageModel(kind="openai", url="x", strict=False)})
+    chat_server.replies.append("Yes, it is machine washable.")
+    washable = _answer(Answerer(trusting, translations, model), trusting, "Marta", "¿Se puede lavar en la lavadora?")
+    assert washable.kind == "open"  # a studio that trusts its model: only the numbers are checked
 
 
 def test_open_question_with_the_language_model_down_gets_the_fallback(
@@ -260,6 +268,8 @@ def test_open_question_with_the_language_model_down_gets_the_fallback(
 def test_open_question_answered_by_the_bundled_model(show: Pipeline, translations: Translations) -> None:
     model = load_model(LanguageModel(), show.host_name)
     answerer = Answerer(show, translations, model)
-    answer = _answer(answerer, show, "sam", "Is it good for hiking?")
-    assert answer.kind == "open" and answer.text.startswith("sam, "), answer
+    answer = _answer(answerer, show, "sam", "Does it fit over a baseball cap?")  # "the hood fits over a cap"
+    assert answer.kind == "open" and answer.text.startswith("sam, ") and "cap" in answer.text, answer
     assert not invented_numbers(answer.text, answerer._grounds[("rain-jacket", "us")])
+    # the 270M model answers "Yes, it does. It is made of leather and has a zipper...": nothing from the facts
+    assert _answer(answerer, show, "sam", "Does it come in red?").kind == "fallback"

@@ -251,7 +251,7 @@ class Answerer:
         """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""
         assert self.model is not None
         grounding = Grounding(self._grounds[(product.id, market.id)], question)
-        sentence = grounded_reply(self.model, grounding)
+        sentence = grounded_reply(self.model, grounding, self.pipeline.language_model.strict)
         if sentence is None:
             return None
         said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)

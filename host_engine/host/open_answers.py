@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_TOKENS = 60
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_WORD = re.compile(r"[a-z]+")
+_STEM = 5
+PLAIN_WORDS = frozenset({
+    "yes", "no", "not", "it", "its", "is", "are", "was", "be", "been", "can", "could", "will", "would", "does", "do",
+    "did", "has", "have", "had", "a", "an", "the", "and", "or", "but", "so", "to", "of", "in", "on", "for", "with",
+    "at", "by", "from", "as", "that", "this", "these", "those", "there", "here", "you", "your", "we", "our", "i",
+    "my", "me", "they", "them", "their", "he", "she", "his", "her", "very", "really", "also", "just", "only", "too",
+    "all", "any", "some", "more", "most", "much", "many", "good", "great", "nice", "well", "fine", "sure", "s", "t",
+    "about", "over", "into", "out", "up"
+})  # fmt: skip
+"""English words that claim nothing about the product by themselves (a small model's answers are checked for the
+rest)."""
 INSTRUCTIONS = (
     "{host} is the host of a live shopping stream. She answers a viewer's question in one short, friendly sentence, "
     "using only the facts given. If the facts do not answer it, she says she does not know yet."
@@ -142,8 +154,23 @@ def invented_numbers(text: str, facts: str) -> list[str]:
     return sorted(n for n in _NUMBER.findall(text) if not numbers(n) & known)
 
 
-def grounded_reply(model: Model, grounding: Grounding) -> str | None:
-    """The model's first sentence, or None when it is empty or holds a number the facts do not."""
+def unsupported_words(text: str, grounding: Grounding) -> list[str]:
+    """The words of an English `text` that neither the facts nor the question hold (compared by their first
+    `_STEM` letters, so "folds" matches "folded"), leaving out words that claim nothing ("yes", "very", "good")."""
+    known = {word[:_STEM] for word in _WORD.findall(f"{grounding.facts} {grounding.question}".lower())}
+    return [w for w in _WORD.findall(text.lower()) if w not in PLAIN_WORDS and w[:_STEM] not in known]
+
+
+def uses_the_facts(text: str, facts: str) -> bool:
+    """Whether `text` says something the facts say: one of their words beyond the plain ones."""
+    known = {word[:_STEM] for word in _WORD.findall(facts.lower()) if word not in PLAIN_WORDS}
+    return any(word[:_STEM] in known for word in _WORD.findall(text.lower()) if word not in PLAIN_WORDS)
+
+
+def grounded_reply(model: Model, grounding: Grounding, strict: bool = True) -> str | None:
+    """The model's first sentence, or None when it is empty or holds a number the facts do not; when `strict`,
+    also when it says something neither the facts nor the question hold ("yes, it is machine washable"), or
+    nothing the facts say ("yes, it does" to "does it come in red?")."""
     try:
         text = model.reply(grounding)
     except HostEngineError as exc:
@@ -151,7 +178,15 @@ def grounded_reply(model: Model, grounding: Grounding) -> str | None:
         return None
     sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
     invented = invented_numbers(sentence, grounding.facts)
-    if not sentence or invented:
-        log.warning("open answer refused (%s)", f"numbers not in the facts: {invented}" if invented else "empty")
+    unsupported = unsupported_words(sentence, grounding) if strict else []
+    reason = (
+        "empty" if not sentence
+        else f"numbers not in the facts: {invented}" if invented
+        else f"words not in the facts: {unsupported}" if unsupported
+        else "nothing from the facts" if strict and not uses_the_facts(sentence, grounding.facts)
+        else None
+    )  # fmt: skip
+    if reason is not None:
+        log.warning("open answer refused (%s): %r", reason, sentence)
         return None
     return sentence
