@@ -322,6 +322,12 @@ def host(
         raise HostEngineError(f"--listen takes HOST:PORT, got '{listen}'")
     show = load_pipeline(pipeline)
     err.print(f"host '{show.name}': chat at http://{address}:{port}/chat, metrics at /metrics", highlight=False)
+    err.print(
+        f"preparing: the studio's texts in {len(show.languages)} languages (machine-translated on the first start, "
+        f"a minute or two on 2 cores; later starts read {show.state_dir / 'translations.json'}); log: "
+        f"{show.state_dir / 'host.log'}",
+        highlight=False,
+    )
     result = asyncio.run(serve_show(show, minutes, output, (address, int(port))))
     counters = result.counters
     err.print(
