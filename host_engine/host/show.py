@@ -99,6 +99,18 @@ class _Line:
     synthesis: asyncio.Task[None] | None = None
     joined: list[_Line] = field(default_factory=list)
     """Answers to other viewers that say the same; their greetings are said with this one's (`GROUP_MAX`)."""
+    ack: str | None = None
+    """A short acknowledgement said before the answer ("Great question!"): it is in the voice's memory, so it
+    plays at once while the viewer's name is synthesized."""
+
+    def voiced(self) -> list[str]:
+        """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""
+        return [*([self.ack] if self.ack else []), *pieces(self.text, self.kind)]
+
+    @property
+    def said(self) -> str:
+        """The whole line as heard."""
+        return _joined(self.voiced())
 
 
 _GREETING = re.compile(r"^(.{1,40}?[,，、،])\s*(\S.*)$", re.DOTALL)
@@ -109,6 +121,10 @@ def pieces(text: str, kind: str) -> list[str]:
     starts the answer while the rest is made (or found in memory: the rest is the same for every viewer)."""
     match = _GREETING.match(text) if kind == "answer" else None
     return [match.group(1), match.group(2)] if match else [text]
+
+
+def _joined(said: list[str]) -> str:
+    return ("" if has_unspaced_script("".join(said)) else " ").join(said)
 
 
 class Show:
@@ -188,8 +204,11 @@ class Show:
             return False
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         answer = await asyncio.to_thread(self.answerer.answer, admission, on_air)  # may call MT: off the loop
-        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, captions={answer.lang: answer.text})
         self._arrivals += 1
+        acks = phrase(answer.lang, "ack")
+        ack = acks[self._arrivals % len(acks)] if answer.kind != "fallback" else None
+        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, ack=ack)
+        line.captions = {line.lang: line.said}
         try:
             head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
             self._replies.put_nowait((received - head_start, self._arrivals, line))
@@ -205,7 +224,7 @@ class Show:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
         urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
 
-        said = pieces(line.text, line.kind)
+        said = line.voiced()
         line.parts = [asyncio.Queue() for _ in said]
 
         async def voice() -> None:
@@ -229,9 +248,11 @@ class Show:
         return line
 
     def _warm_up(self) -> list[tuple[str, str]]:
-        """What the host will say again and again: the rundown, the idle line, and every language's typical
-        answers without the viewer's name (their greeting is the only piece left to synthesize)."""
-        said = [(self.lang, point) for points in self.rundown for point in points]
+        """What the host will say again and again: the acknowledgements that open answers (first: they are short
+        and every answer needs one), the rundown, the idle line, and every language's typical answers without the
+        viewer's name (their greeting is the only piece left to synthesize)."""
+        said = [(lang, ack) for lang in self.pipeline.languages for ack in phrase(lang, "ack")]
+        said += [(self.lang, point) for points in self.rundown for point in points]
         said.append((self.lang, phrase(self.lang, "idle")))
         for answer in self.answerer.typical():
             said += [(answer.lang, p) for p in pieces(answer.text, "answer") if TYPICAL_VIEWER not in p]
@@ -282,7 +303,7 @@ class Show:
         """The line on the overlay as it starts: its source text once, and each market language's block."""
         self._lines_said += 1
         sentence, start, end = self._lines_said, round(at, 3), round(at + seconds, 3)
-        events = [(line.lang, line.text, True)] + [(lang, text, False) for lang, text in line.captions.items()]
+        events = [(line.lang, line.said, True)] + [(lang, text, False) for lang, text in line.captions.items()]
         for lang, text, source in events:
             segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
             self.on_caption(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
@@ -306,14 +327,16 @@ class Show:
                 self._replies.put_nowait(item)
         if line.joined:
             greetings = [said[0], *(pieces(other.text, "answer")[0] for other in line.joined)]
-            line.text = ("" if has_unspaced_script(line.text) else " ").join([*greetings, said[1]])
-            line.captions = {line.lang: line.text}
+            line.text = _joined([*greetings, said[1]])
+            line.captions = {line.lang: line.said}
         return line
 
     async def _speak(self, line: _Line) -> None:
-        """The line's pieces in turn; each answer joined to it says its greeting after the line's own."""
-        turns = [(line, line.parts[0]), *((other, other.parts[0]) for other in line.joined)]
-        turns += [(line, part) for part in line.parts[1:]]
+        """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
+        line's own, before the answer they share (the last piece)."""
+        turns = [(line, part) for part in line.parts[:-1]]
+        turns += [(other, other.parts[-2]) for other in line.joined]
+        turns.append((line, line.parts[-1]))
         started: set[int] = set()
         for owner, part in turns:
             while (chunk := await part.get()) is not None:
@@ -344,7 +367,7 @@ class Show:
             log.info("answered %s in %s: audio ready %.2f s after the comment", line.comment.id, line.lang, ready)
         label = line.answer.ad_label if line.answer else None
         comment_id = line.comment.id if line.comment else None
-        spoken = Spoken(line.text, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
+        spoken = Spoken(line.said, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
         self._journal("spoken", asdict(spoken))
         self.on_spoken(spoken)
 
