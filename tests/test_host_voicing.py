@@ -15,8 +15,8 @@ from host_engine.tts import SpeechChunk
 from host_engine.tts.voices import VoiceProfile, load_synthesizer
 
 
-async def _audio(voice: Voice, lang: str, text: str, urgency: Urgency) -> list[SpeechChunk]:
-    return [chunk async for chunk in voice.say(lang, text, urgency)]
+async def _audio(voice: Voice, lang: str, text: str, urgency: Urgency, remember: bool = True) -> list[SpeechChunk]:
+    return [chunk async for chunk in voice.say(lang, text, urgency, remember)]
 
 
 def test_a_line_said_again_comes_from_memory(engines) -> None:
@@ -32,6 +32,13 @@ def test_a_line_said_again_comes_from_memory(engines) -> None:
     assert len(first) == 2 and all(chunk.duration > 0.5 for chunk in first)
     assert [id(chunk) for chunk in again] == [id(chunk) for chunk in first]
     assert (voice.memory.hits, voice.memory.misses) == (1, 1)
+
+
+def test_a_viewers_name_is_not_remembered(engines) -> None:
+    voice = Voice(engines.synthesizer)
+    chunks = asyncio.run(_audio(voice, "de", "Lukas,", Urgency.ANSWER, remember=False))
+    voice.close()
+    assert chunks and chunks[0].duration > 0.2 and ("de", "Lukas,") not in voice.memory and voice.memory.seconds == 0
 
 
 def test_an_answer_is_voiced_before_the_warm_up_finishes(engines) -> None:

@@ -223,7 +223,6 @@ class Show:
     def _prepare(self, line: _Line) -> _Line:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
         urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
-
         said = line.voiced()
         line.parts = [asyncio.Queue() for _ in said]
 
@@ -231,7 +230,8 @@ class Show:
             done = 0
             try:
                 for piece, part in zip(said, line.parts, strict=True):
-                    async for chunk in self.voice.say(line.lang, piece, urgency):
+                    remember = line.comment is None or line.comment.user not in piece  # not the viewer's name
+                    async for chunk in self.voice.say(line.lang, piece, urgency, remember):
                         line.ready = line.ready or time.monotonic()
                         part.put_nowait(chunk)
                     part.put_nowait(None)

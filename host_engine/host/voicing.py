@@ -107,8 +107,9 @@ class Voice:
         self._jobs.put((urgency, next(self._order), job, future))
         return asyncio.wrap_future(future)
 
-    async def say(self, lang: str, text: str, urgency: Urgency) -> AsyncIterator[SpeechChunk]:
-        """`text`'s audio sentence by sentence: from memory when said before, else synthesized (and remembered).
+    async def say(self, lang: str, text: str, urgency: Urgency, remember: bool = True) -> AsyncIterator[SpeechChunk]:
+        """`text`'s audio sentence by sentence: from memory when said before, else synthesized (and remembered
+        unless `remember` is off: a viewer's name is said once, and would only push out what is said again).
         When the studio's voice fails before its first sentence, the fallback voice says the text (not remembered:
         the studio's voice may work again for the next time)."""
         kept = self.memory.get(lang, text)
@@ -141,7 +142,7 @@ class Voice:
                 break
             made.append(chunk)
             yield chunk
-        if not fell_back:
+        if remember and not fell_back:
             self.memory.put(lang, text, tuple(made))
 
     async def warm(self, pieces: list[tuple[str, str]]) -> None:
