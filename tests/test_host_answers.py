@@ -242,6 +242,8 @@ def test_open_question_answered_by_a_language_model_server(
     [request] = chat_server.requests
     prompt = request["messages"][-1]["content"]
     assert request["model"] == "studio-llm" and "45.90 EUR" in prompt and "Sirve para" not in prompt  # in English
+    again = _answer(answerer, show, "Pablo", "¿Sirve para hacer senderismo?")
+    assert again.text == hiking.text.replace("Marta", "Pablo") and len(chat_server.requests) == 1  # remembered
 
     chat_server.replies.append("Yes, and today it is only 19 EUR.")
     invented = _answer(answerer, show, "Marta", "¿Sirve para ir en bicicleta?")

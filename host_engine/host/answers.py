@@ -18,13 +18,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from host_engine.errors import HostEngineError
 from host_engine.host.chat import Admission
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
@@ -37,6 +38,8 @@ Translate = Callable[[list[str], str, str], list[str]]
 KB_MATCH = 0.45
 """Cosine similarity of character n-grams above which a knowledge-base question counts as asked..."""
 KB_OVER_FACTS = 0.7
+OPEN_ANSWERS_KEPT = 512
+"""Open answers remembered, by facts, question and language (the model is greedy: asked again, it says the same)."""
 """...and above which it wins over a price/stock/shipping word in the same comment ("how much is the waterproof
 jacket?" asks a price, though it shares words with "is the jacket waterproof?")."""
 PIVOT = "en"
@@ -154,6 +157,7 @@ class Answerer:
         self.pipeline = pipeline
         self.translations = translations
         self.model = model
+        self._open_said = lru_cache(maxsize=OPEN_ANSWERS_KEPT)(self._open_sentence)
         langs = set(pipeline.languages)
         english = {PIVOT} if model is not None else set()  # a language model reads the facts in English
         offers = [(p, market_id, offer) for p in pipeline.products for market_id, offer in p.offers.items()]
@@ -249,15 +253,27 @@ class Answerer:
 
     def _open(self, question: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""
-        assert self.model is not None
         grounding = Grounding(self._grounds[(product.id, market.id)], question)
+        try:
+            said = self._open_said(grounding, lang)
+        except HostEngineError as exc:  # not remembered: the server may answer the next time
+            log.warning("%s", exc)
+            return None
+        return (
+            None
+            if said is None
+            else Answer(_greeted(name, lang, said), lang, "open", product.id, market.rules.ad_label)
+        )
+
+    def _open_sentence(self, grounding: Grounding, lang: str) -> str | None:
+        """What the model says to `grounding` in `lang` once checked, or None (remembered in `_open_said`: the
+        same question about the same product comes back all night, and the model answers it the same way)."""
+        assert self.model is not None
         sentence = grounded_reply(self.model, grounding, self.pipeline.language_model.strict)
         if sentence is None:
             return None
         said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)
-        if not said or invented_numbers(said, grounding.facts):
-            return None
-        return Answer(_greeted(name, lang, said), lang, "open", product.id, market.rules.ad_label)
+        return None if not said or invented_numbers(said, grounding.facts) else said
 
     def _best_entry(self, text: str, lang: str) -> tuple[float, str]:
         """The knowledge-base entry whose question (in the comment's language) is nearest, and its similarity."""

@@ -170,12 +170,9 @@ def uses_the_facts(text: str, facts: str) -> bool:
 def grounded_reply(model: Model, grounding: Grounding, strict: bool = True) -> str | None:
     """The model's first sentence, or None when it is empty or holds a number the facts do not; when `strict`,
     also when it says something neither the facts nor the question hold ("yes, it is machine washable"), or
-    nothing the facts say ("yes, it does" to "does it come in red?")."""
-    try:
-        text = model.reply(grounding)
-    except HostEngineError as exc:
-        log.warning("%s", exc)
-        return None
+    nothing the facts say ("yes, it does" to "does it come in red?"). Raises HostEngineError when the model gives
+    no answer at all (a server down)."""
+    text = model.reply(grounding)
     sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
     invented = invented_numbers(sentence, grounding.facts)
     unsupported = unsupported_words(sentence, grounding) if strict else []
