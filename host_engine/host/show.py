@@ -92,8 +92,8 @@ class _Line:
     answer: Answer | None = None
     parts: list[asyncio.Queue[SpeechChunk | None]] = field(default_factory=list)
     """One queue per piece (`pieces`), filled by the synthesis task as each sentence is ready; None ends each."""
-    ready: float | None = None
-    """When the first chunk was synthesized (monotonic)."""
+    ready: list[float | None] = field(default_factory=list)
+    """When each piece's first chunk was synthesized (monotonic), by piece."""
     captions: dict[str, str] = field(default_factory=dict)
     """What the line says in each market language the show has it in (language -> text), for the overlay."""
     synthesis: asyncio.Task[None] | None = None
@@ -225,14 +225,15 @@ class Show:
         urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
         said = line.voiced()
         line.parts = [asyncio.Queue() for _ in said]
+        line.ready = [None for _ in said]
 
         async def voice() -> None:
             done = 0
             try:
-                for piece, part in zip(said, line.parts, strict=True):
+                for index, (piece, part) in enumerate(zip(said, line.parts, strict=True)):
                     remember = line.comment is None or line.comment.user not in piece  # not the viewer's name
                     async for chunk in self.voice.say(line.lang, piece, urgency, remember):
-                        line.ready = line.ready or time.monotonic()
+                        line.ready[index] = line.ready[index] or time.monotonic()
                         part.put_nowait(chunk)
                     part.put_nowait(None)
                     done += 1
@@ -334,11 +335,15 @@ class Show:
     async def _speak(self, line: _Line) -> None:
         """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
         line's own, before the answer they share (the last piece)."""
-        turns = [(line, part) for part in line.parts[:-1]]
-        turns += [(other, other.parts[-2]) for other in line.joined]
-        turns.append((line, line.parts[-1]))
+        turns = [(line, index) for index in range(len(line.parts) - 1)]
+        turns += [(other, len(other.parts) - 2) for other in line.joined]
+        turns.append((line, len(line.parts) - 1))
+        if line.ack is not None and not line.parts[1].empty():  # waited its turn: the name is ready, no filler
+            line.ack, turns = None, turns[1:]
+            line.captions = {line.lang: line.said}
         started: set[int] = set()
-        for owner, part in turns:
+        for owner, index in turns:
+            part = owner.parts[index]
             while (chunk := await part.get()) is not None:
                 await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
                 ahead = self.avatar.queued_seconds
@@ -346,7 +351,7 @@ class Show:
                 if id(owner) not in started:
                     started.add(id(owner))
                     at = self.avatar.frame_index / self.avatar.fps + ahead
-                    self._first_audio(owner, time.monotonic() + ahead, at)
+                    self._first_audio(owner, owner.ready[index], time.monotonic() + ahead, at)
                     if owner is line:
                         asyncio.get_running_loop().call_later(ahead, self._caption, line, at, chunk.duration)
             if owner is not line and owner.synthesis is not None:
@@ -355,10 +360,11 @@ class Show:
             self._advance()
         self.state.save()
 
-    def _first_audio(self, line: _Line, plays: float, at: float) -> None:
+    def _first_audio(self, line: _Line, made: float | None, plays: float, at: float) -> None:
+        """`line` starts playing at `plays` (its first audio was synthesized at `made`): journal and count it."""
         ready = starts = None
-        if line.comment is not None and line.received is not None and line.ready is not None:
-            ready = line.ready - line.received
+        if line.comment is not None and line.received is not None and made is not None:
+            ready = made - line.received
             starts = plays - line.received
             self.state.answered.append(line.comment.id)
             self.state.pending.pop(line.comment.id, None)
