@@ -38,10 +38,10 @@ Translate = Callable[[list[str], str, str], list[str]]
 KB_MATCH = 0.45
 """Cosine similarity of character n-grams above which a knowledge-base question counts as asked..."""
 KB_OVER_FACTS = 0.7
-OPEN_ANSWERS_KEPT = 512
-"""Open answers remembered, by facts, question and language (the model is greedy: asked again, it says the same)."""
 """...and above which it wins over a price/stock/shipping word in the same comment ("how much is the waterproof
 jacket?" asks a price, though it shares words with "is the jacket waterproof?")."""
+OPEN_ANSWERS_KEPT = 512
+"""Open answers remembered, by facts, question and language (the model is greedy: asked again, it says the same)."""
 PIVOT = "en"
 """A comment that matches nothing in its own language is brought to English (one MT call) and matched again there:
 pre-translated questions can be poor where the MT is, the viewer's words are often clearer."""

@@ -65,8 +65,8 @@ class ShowCollector:
         )
         restarts = CounterMetricFamily("host_stage_restarts", "Stages started again after a failure", labels=["stage"])
         restarts.add_metric(["render"], counters.render_restarts)
-        for outlet in self.show.outlets:
-            restarts.add_metric([f"output {outlet.target}"], outlet.failures)
+        for index, outlet in enumerate(self.show.outlets):  # by position: an RTMP URL may hold the stream key
+            restarts.add_metric([f"output {index}"], outlet.failures)
         yield restarts
         fallbacks = self.show.voice.fallbacks
         yield CounterMetricFamily("host_voice_fallbacks", "Lines said in the fallback voice (espeak-ng)", fallbacks)

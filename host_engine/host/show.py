@@ -46,12 +46,12 @@ log = logging.getLogger(__name__)
 LEAD_SECONDS = 0.3
 """Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
 IDLE_EVERY = 4
+"""An invitation to chat after this many rundown lines with no comment in between."""
 ON_AIR_HEAD_START = 20.0
 """A question about the product on air goes ahead of other questions that came up to this many seconds before it;
 older ones are not overtaken, so nobody waits behind an endless run of on-air questions."""
 GROUP_MAX = 4
 """Viewers named in one answer at most, when several asked for the same thing in the same language."""
-"""An invitation to chat after this many rundown lines with no comment in between."""
 AUDIO_RATE = 24000
 RENDER_RETRY_SECONDS = 0.5
 """A renderer that failed starts again after this pause (the outputs hold their last frame meanwhile)."""
@@ -313,22 +313,20 @@ class Show:
         """`line` with the queued answers that say the same in the same language to other viewers: each of their
         greetings is said after `line`'s, then the answer once ("Ana, Bob, the jacket is 49 USD"), as a host
         does when a question comes up again and again. The others leave the queue; their turn is now."""
-        said = pieces(line.text, line.kind)
-        if len(said) != 2:
+        greeting, *rest = pieces(line.text, line.kind)
+        if not rest:
             return line
+        greetings = [greeting]
         for item in [self._replies.get_nowait() for _ in range(self._replies.qsize())]:
             other = item[2]
-            if (
-                len(line.joined) < GROUP_MAX - 1
-                and other.lang == line.lang
-                and pieces(other.text, "answer")[1:] == [said[1]]
-            ):
+            theirs, *their_rest = pieces(other.text, other.kind)
+            if len(greetings) < GROUP_MAX and other.lang == line.lang and their_rest == rest:
                 line.joined.append(other)
+                greetings.append(theirs)
             else:
                 self._replies.put_nowait(item)
         if line.joined:
-            greetings = [said[0], *(pieces(other.text, "answer")[0] for other in line.joined)]
-            line.text = _joined([*greetings, said[1]])
+            line.text = _joined([*greetings, *rest])
             line.captions = {line.lang: line.said}
         return line
 
