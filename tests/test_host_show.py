@@ -147,6 +147,7 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, 
         metrics = httpx.get(f"{base}/metrics").text
         assert "host_comments_answered_total 1.0" in metrics and "host_memory_bytes" in metrics
         assert "host_frames_repeated_total" in metrics and 'host_stage_restarts_total{stage="render"} 0.0' in metrics
+        assert 'host_output_audio_lost_frames_total{output="output 0"} 0.0' in metrics  # never behind by 3 s
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
         assert "1 comments in, 1 answered" in stderr

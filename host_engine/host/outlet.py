@@ -3,6 +3,10 @@
 Frames go into a short queue served by the outlet's own thread; when FFmpeg fails (the RTMP server went away, the
 disk is full) the outlet logs it, drops frames meanwhile and starts FFmpeg again with backoff, while the show and
 the other outputs carry on. A file target gets a fresh name (its strftime fields) on every start.
+
+When FFmpeg is only slow (the CPU is busy synthesizing), the frames it cannot take are dropped but their audio is
+not: it rides with the next frame, which FFmpeg is given once for every frame it stands for. The picture holds
+still for a moment; every word is heard, in time.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,7 +26,16 @@ log = logging.getLogger(__name__)
 
 RETRY_SECONDS = (1.0, 30.0)
 STALL_SECONDS = 3.0
-"""FFmpeg taking no frames for this long is stuck (a dead RTMP peer can leave it hanging): it is killed."""
+"""FFmpeg taking no frames for this long is stuck (a dead RTMP peer can leave it hanging): it is killed. Audio of
+dropped frames is held this long at most; older audio is lost (and counted)."""
+
+
+@dataclass(frozen=True)
+class _Frame:
+    image: np.ndarray
+    audio: np.ndarray
+    repeats: int
+    """Frames this one stands for: itself and the dropped frames whose audio it carries."""
 
 
 class Outlet:
@@ -30,20 +44,33 @@ class Outlet:
         self.starts = 0
         self.failures = 0
         self.dropped = 0
+        self.audio_lost = 0
+        """Frames whose audio was lost too (FFmpeg stuck or restarting for longer than STALL_SECONDS)."""
+        self._held: list[np.ndarray] = []
+        self._last: np.ndarray | None = None
+        self._held_max = round(STALL_SECONDS * fps)
         self._encoder: VideoEncoder | None = None
         self._full_since: float | None = None
-        self._frames: queue.Queue[tuple[np.ndarray, np.ndarray] | None] = queue.Queue(maxsize=round(fps))
+        self._frames: queue.Queue[_Frame | None] = queue.Queue(maxsize=round(fps))
         self._thread = threading.Thread(target=self._serve, name=f"outlet {target}", daemon=True)
         self._thread.start()
 
     def write(self, frame: np.ndarray, audio: np.ndarray) -> None:
-        """Never blocks: a frame that finds the queue full (FFmpeg stuck or restarting) is dropped and counted."""
-        try:
-            self._frames.put_nowait((frame, audio))
-            self._full_since = None
-        except queue.Full:
+        """Never blocks: a frame that finds the queue full is dropped and counted, and its audio held. One thread
+        writes, so a queue not full now still has room when it is put."""
+        self._held.append(audio)
+        self._last = frame
+        if self._frames.full():
             self.dropped += 1
+            if len(self._held) > self._held_max:
+                del self._held[0]
+                self.audio_lost += 1
             self._unstick()
+            return
+        held = self._held[0] if len(self._held) == 1 else np.concatenate(self._held)
+        self._frames.put_nowait(_Frame(frame, held, len(self._held)))
+        self._held.clear()
+        self._full_since = None
 
     def _unstick(self) -> None:
         now = time.monotonic()
@@ -55,7 +82,10 @@ class Outlet:
             self._full_since = None
 
     def close(self) -> None:
+        """Finish, with the audio still held (the last frame carries it)."""
         try:
+            if self._held and self._last is not None:
+                self._frames.put(_Frame(self._last, np.concatenate(self._held), len(self._held)), timeout=STALL_SECONDS)
             self._frames.put(None, timeout=STALL_SECONDS)
         except queue.Full:
             if (encoder := self._encoder) is not None:
@@ -74,10 +104,13 @@ class Outlet:
             if self._encoder is None:
                 if time.monotonic() < retry_at:
                     self.dropped += 1
+                    self.audio_lost += item.repeats
                     continue
                 self._encoder, opened = self._open(), time.monotonic()
             try:
-                self._encoder.write(*item)
+                self._encoder.write(item.image, item.audio)
+                for _ in range(item.repeats - 1):
+                    self._encoder.write(item.image)
                 if time.monotonic() - opened > RETRY_SECONDS[1]:
                     delay = RETRY_SECONDS[0]  # it has been up a while: the next failure retries quickly again
             except HostEngineError as exc:

@@ -65,9 +65,18 @@ class ShowCollector:
         )
         restarts = CounterMetricFamily("host_stage_restarts", "Stages started again after a failure", labels=["stage"])
         restarts.add_metric(["render"], counters.render_restarts)
-        for index, outlet in enumerate(self.show.outlets):  # by position: an RTMP URL may hold the stream key
-            restarts.add_metric([f"output {index}"], outlet.failures)
-        yield restarts
+        dropped = CounterMetricFamily(
+            "host_output_frames_dropped", "Frames an output could not take (their audio rides on)", labels=["output"]
+        )
+        lost = CounterMetricFamily(
+            "host_output_audio_lost_frames", "Frames of audio an output lost (FFmpeg down or stuck)", labels=["output"]
+        )
+        for index, outlet in enumerate(self.show.outlets):
+            label = [f"output {index}"]  # by position: an RTMP URL may hold the stream key
+            restarts.add_metric(label, outlet.failures)
+            dropped.add_metric(label, outlet.dropped)
+            lost.add_metric(label, outlet.audio_lost)
+        yield from (restarts, dropped, lost)
         fallbacks = self.show.voice.fallbacks
         yield CounterMetricFamily("host_voice_fallbacks", "Lines said in the fallback voice (espeak-ng)", fallbacks)
         memory = psutil.Process().memory_info().rss
