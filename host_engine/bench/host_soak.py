@@ -7,7 +7,8 @@ Nothing is compressed: the show, the voices and the encoder run at their real pa
 real night's traffic, minute for minute. Reported: resident memory over time (growth measured after a 10-minute
 warm-up, while models load and the speech memory fills), crashes (the show stopping, or a line it could not say),
 comments lost (accepted but never answered, or with no outcome at all), banned terms spoken (every spoken line
-checked against its market's rules, and for the injections' payloads). Writes benchmarks/host/soak.{json,png}.
+checked against its market's rules, and for the injections' payloads). Also: frames the video output dropped, and
+audio it lost (should be 0: dropped frames keep their sound). Writes benchmarks/host/soak.{json,png}.
 Run: `python -m host_engine.bench.host_soak [--minutes 120] [--rate 10]`.
 """
 
@@ -165,6 +166,11 @@ def run(minutes: float, rate: float) -> dict[str, Any]:
         finally:
             logging.getLogger("host_engine").removeHandler(handler)
         video_mb = output.stat().st_size / 2**20 if output.exists() else 0.0
+        outlet = {
+            "frames_dropped": sum(o.dropped for o in show.outlets),
+            "audio_lost_frames": sum(o.audio_lost for o in show.outlets),
+            "frames_repeated": show.avatar.frames_repeated,
+        }
     answered_ids = {line.comment_id for line in spoken if line.kind == "answer"}
     lost = [comment_id for comment_id in tally.accepted if comment_id not in answered_ids]
     after_warm_up = [mb for at, mb in tally.rss_mb if at >= WARM_UP_MINUTES]
@@ -200,6 +206,7 @@ def run(minutes: float, rate: float) -> dict[str, Any]:
         "rss_growth_after_warm_up": round(growth, 4) if growth is not None else None,
         "target_growth": TARGET_GROWTH,
         "video_mb": round(video_mb),
+        "output": outlet,
     }
 
 
