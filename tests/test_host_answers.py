@@ -23,6 +23,7 @@ from host_engine.host.chat import ChatGate, Comment, detect_language
 from host_engine.host.moderation import Verdict, check_comment, check_line
 from host_engine.host.open_answers import ServerModel, invented_numbers, load_model, numbers
 from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
+from host_engine.host.questions import QuestionIndex
 
 PIPELINE = PROJECT_ROOT / "pipelines" / "overnight_host.yaml"
 SERVED = ("us", "eu", "id", "jp", "mena")
@@ -177,6 +178,49 @@ def test_answers_from_the_knowledge_base_across_languages(answerer: Answerer, sh
     assert en.kind == "kb:waterproof" and "waterproof" in en.text
     de = _answer(answerer, show, "jonas", "Gibt es eine Garantie auf die Jacke?")
     assert de.lang == "de" and de.kind == "kb:warranty" and "jonas" in de.text
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("what's your return policy", "kb:returns"),
+        ("Can I ride my bike in it?", "fallback"),  # shares "can I ... it" with "Can I return it?", asks nothing of it
+        ("Is there a discount today?", "fallback"),  # "is there a" is not "is there a warranty?"
+        ("¿Se puede devolver si no me queda bien?", "kb:returns"),
+        ("¿Hay algún descuento hoy?", "fallback"),
+        ("サイズが合わなかったら返品できますか？", "kb:returns"),  # MeCab's words, not characters
+        ("洗濯機で洗えますか？", "fallback"),
+    ],
+)
+def test_knowledge_base_questions_are_told_apart_by_their_telling_words(
+    answerer: Answerer, show: Pipeline, text: str, kind: str
+) -> None:
+    assert _answer(answerer, show, "ana", text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("lang", "questions", "asked", "not_asked"),
+    [
+        ("th", ["คืนสินค้าได้ไหม", "มีประกันไหม"], "ถ้าใส่ไม่ได้ คืนสินค้าได้ไหม", "ซักเครื่องได้ไหม"),
+        ("zh", ["可以退货吗？", "有保修吗？"], "不合适可以退货吗？", "可以用洗衣机洗吗？"),
+        ("ko", ["반품할 수 있나요?", "보증이 있나요?"], "안 맞으면 반품 돼요?", "세탁기에 빨아도 되나요?"),
+    ],
+)
+def test_question_index_reads_words_in_scripts_without_spaces(
+    lang: str, questions: list[str], asked: str, not_asked: str
+) -> None:
+    index = QuestionIndex({})
+    for entry, question in zip(("returns", "warranty"), questions, strict=True):
+        index.add(entry, lang, question)
+    match = index.best(asked, lang)
+    assert match.asked and match.entry == "returns", match
+    assert not index.best(not_asked, lang).asked
+
+
+def test_a_question_that_reads_as_both_a_price_and_an_entry_gets_both(answerer: Answerer, show: Pipeline) -> None:
+    answer = _answer(answerer, show, "Lucía", "¿Cuánto dura la garantía?")  # "cuánto" asks prices too
+    assert answer.kind == "price+kb:warranty" and answer.text.startswith("Lucía,") and "EUR" in answer.text
+    assert answer.text.endswith(answerer._answers["warranty"]["es"])
 
 
 def test_open_questions_get_a_polite_fallback(answerer: Answerer, show: Pipeline) -> None:

@@ -4,20 +4,17 @@ price, stock and shipping for the viewer's market.
 Everything the studio wrote in fewer languages than its markets speak is translated once at start-up through the
 MT router and kept in the state folder, so answering a comment is a lookup plus string formatting (no model on the
 hot path), and a restart translates nothing twice. A question is matched against the knowledge base's questions
-in the comment's own language by character n-gram similarity; otherwise words for price, stock or shipping
-(phrases.yaml) pick a fact of the product on air (or of the product the comment names). Every answer is moderated
-against the market's rules before it is returned; a polite fallback stands in for anything that fails.
+in the comment's own language (questions.py: words weighted by their rarity); otherwise words for price, stock or
+shipping (phrases.yaml) pick a fact of the product on air (or of the product the comment names). Every answer is
+moderated against the market's rules before it is returned; a polite fallback stands in for anything that fails.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import re
-from collections import Counter
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,16 +27,11 @@ from host_engine.host.chat import Admission
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
 from host_engine.host.pipeline import Market, Pipeline, Product
-from host_engine.text import has_unspaced_script
+from host_engine.host.questions import QuestionIndex
 
 log = logging.getLogger(__name__)
 
 Translate = Callable[[list[str], str, str], list[str]]
-KB_MATCH = 0.45
-"""Cosine similarity of character n-grams above which a knowledge-base question counts as asked..."""
-KB_OVER_FACTS = 0.7
-"""...and above which it wins over a price/stock/shipping word in the same comment ("how much is the waterproof
-jacket?" asks a price, though it shares words with "is the jacket waterproof?")."""
 OPEN_ANSWERS_KEPT = 512
 """Open answers remembered, by facts, question and language (the model is greedy: asked again, it says the same)."""
 PIVOT = "en"
@@ -68,7 +60,7 @@ class Answer:
     text: str
     lang: str
     kind: str
-    """'kb:<entry id>', 'price', 'stock', 'shipping' or 'fallback'."""
+    """'kb:<entry id>', 'price', 'stock', 'shipping', both ('price+kb:<entry id>'), 'open' or 'fallback'."""
     product: str | None = None
     ad_label: str | None = None
 
@@ -132,26 +124,6 @@ class Translations:
             partial.replace(self._path)
 
 
-def _grams(text: str) -> Counter[str]:
-    text = re.sub(r"[^\w]+", " ", normalize(text)).strip()
-    sizes = (1, 2) if has_unspaced_script(text) else (3,)
-    padded = f" {text} "
-    return Counter(padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1))
-
-
-def similarity(a: Counter[str], b: Counter[str]) -> float:
-    dot = sum(count * b[gram] for gram, count in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
-
-
-@dataclass(frozen=True)
-class _Question:
-    entry: str
-    lang: str
-    grams: Counter[str]
-
-
 class Answerer:
     def __init__(self, pipeline: Pipeline, translations: Translations, model: Model | None = None) -> None:
         self.pipeline = pipeline
@@ -175,9 +147,13 @@ class Answerer:
         self._names = {p.id: next(filled) for p in pipeline.products}
         self._shipping = {(product.id, market_id): next(filled) for product, market_id, _ in offers}
         self._answers = {e.id: next(filled) for e in pipeline.knowledge_base}
-        self._questions = [
-            _Question(entry, lang, _grams(text)) for entry, _ in questions for lang, text in next(filled).items()
-        ]
+        plain = _by_language(self._names.values())
+        for lang in langs:
+            plain.setdefault(lang, []).extend(w for words in phrase(lang, "intents").values() for w in words)
+        self._questions = QuestionIndex(plain)
+        for entry, _ in questions:
+            for lang, text in next(filled).items():
+                self._questions.add(entry, lang, text)
         self._grounds = {
             (product.id, market_id): self._english_facts(product, market_id)
             for product, market_id, _ in offers
@@ -216,14 +192,17 @@ class Answerer:
         lang, market, name = admission.lang, admission.market, admission.comment.user
         text = admission.comment.text
         product = self.product_named(text) or on_air
-        score, entry = self._best_entry(text, lang)
+        match = self._questions.best(text, lang)
         facts = self._from_facts(text, lang, name, market, product)
         english = text if lang == PIVOT else None
-        if facts is None and score < KB_MATCH and lang != PIVOT and self.pipeline.knowledge_base:
+        if facts is None and not match.asked and lang != PIVOT and self.pipeline.knowledge_base:
             english = self.translations.now(text, lang, PIVOT)
-            score, entry = self._best_entry(english, PIVOT)
-        if score >= KB_OVER_FACTS or (facts is None and score >= KB_MATCH):
-            answer: Answer | None = self._kb_answer(entry, lang, name)
+            match = self._questions.best(english, PIVOT)
+        if match.over_facts or (facts is None and match.asked):
+            answer: Answer | None = self._kb_answer(match.entry, lang, name)
+        elif facts is not None and match.asked:  # "how long is the warranty?": "how long" may ask a price
+            answer = replace(facts, text=_sentences(lang, facts.text, self._answers[match.entry][lang]),
+                             kind=f"{facts.kind}+kb:{match.entry}")  # fmt: skip
         else:
             answer = facts
         if answer is None and self.model is not None:
@@ -275,12 +254,6 @@ class Answerer:
         said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)
         return None if not said or invented_numbers(said, grounding.facts) else said
 
-    def _best_entry(self, text: str, lang: str) -> tuple[float, str]:
-        """The knowledge-base entry whose question (in the comment's language) is nearest, and its similarity."""
-        grams = _grams(text)
-        scored = ((similarity(grams, q.grams), q.entry) for q in self._questions if q.lang == lang)
-        return max(scored, default=(0.0, ""))
-
     def _from_facts(self, text: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         normalized = normalize(text)
         intents: dict[str, list[str]] = phrase(lang, "intents")
@@ -298,6 +271,19 @@ class Answerer:
         }
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
         return Answer(phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
+
+
+def _by_language(names: Iterable[dict[str, str]]) -> dict[str, list[str]]:
+    """Per language, every product's name in it."""
+    table: dict[str, list[str]] = {}
+    for written in names:
+        for lang, name in written.items():
+            table.setdefault(lang, []).append(name)
+    return table
+
+
+def _sentences(lang: str, *texts: str) -> str:
+    return ("" if lang in ("ja", "zh") else " ").join(texts)
 
 
 def _greeted(name: str, lang: str, text: str) -> str:
