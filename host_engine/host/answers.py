@@ -198,13 +198,14 @@ class Answerer:
         if facts is None and not match.asked and lang != PIVOT and self.pipeline.knowledge_base:
             english = self.translations.now(text, lang, PIVOT)
             match = self._questions.best(english, PIVOT)
-        if match.over_facts or (facts is None and match.asked):
-            answer: Answer | None = self._kb_answer(match.entry, lang, name)
-        elif facts is not None and match.asked:  # "how long is the warranty?": "how long" may ask a price
-            answer = replace(facts, text=_sentences(lang, facts.text, self._answers[match.entry][lang]),
-                             kind=f"{facts.kind}+kb:{match.entry}")  # fmt: skip
-        else:
-            answer = facts
+        answer: Answer | None = facts
+        if match.asked:  # with a price word too, both: "how much is it, is it waterproof?"
+            kb = self._answers[match.entry][lang]
+            answer = (
+                self._kb_answer(match.entry, lang, name)
+                if facts is None
+                else replace(facts, text=_sentences(lang, facts.text, kb), kind=f"{facts.kind}+kb:{match.entry}")
+            )
         if answer is None and self.model is not None:
             answer = self._open(english or self.translations.now(text, lang, PIVOT), lang, name, market, product)
         if answer is None:

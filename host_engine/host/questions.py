@@ -32,10 +32,7 @@ RARE_ZIPF = 8.0
 COMMONEST_WEIGHT = 0.5
 ASKED = 0.4
 """Similarity at which a question counts as asked, if the two share a word of at least `TELLING` weight (a
-comment of only plain words, "can I get it?", asks nothing of "can I return it?")..."""
-OVER_FACTS = 0.85
-"""...and at which it wins over a price, stock or shipping word in the same comment ("how much is the waterproof
-jacket?" asks a price, though it holds "is the jacket waterproof?")."""
+comment of only plain words, "can I get it?", asks nothing of "can I return it?")."""
 TELLING = 2.0
 """Weight of a word of Zipf frequency 6.0, one word in a thousand ("get" is 6.3, "return" 5.2, Thai "คืน" 5.6)."""
 
@@ -52,10 +49,6 @@ class Match:
     @property
     def asked(self) -> bool:
         return self.telling and self.score >= ASKED
-
-    @property
-    def over_facts(self) -> bool:
-        return self.telling and self.score >= OVER_FACTS
 
 
 @dataclass(frozen=True)
