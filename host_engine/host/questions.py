@@ -30,6 +30,7 @@ STEM = 5
 RARE_ZIPF = 8.0
 """Zipf frequency (log10 of occurrences per billion words) of a word seen about once in ten: nothing is rarer."""
 COMMONEST_WEIGHT = 0.5
+"""The least a word weighs: the commonest words, and the plain ones (names, price words)."""
 ASKED = 0.4
 """Similarity at which a question counts as asked, if the two share a word of at least `TELLING` weight (a
 comment of only plain words, "can I get it?", asks nothing of "can I return it?")."""
@@ -39,7 +40,7 @@ TELLING = 2.0
 Vector = dict[str, float]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Match:
     score: float
     entry: str
@@ -80,10 +81,10 @@ class QuestionIndex:
         self._questions.append(_Question(entry, lang, self._vector(question, lang)))
 
     def best(self, text: str, lang: str) -> Match:
-        """The entry whose question in `lang` is nearest to `text`."""
+        """The entry whose question in `lang` is asked by `text`, or else is nearest to it."""
         vector = self._vector(text, lang)
         matches = (_match(vector, q) for q in self._questions if q.lang == lang)
-        return max(matches, default=Match(0.0, "", False))
+        return max(matches, key=lambda m: (m.asked, m.score), default=Match(0.0, "", False))
 
     def _vector(self, text: str, lang: str) -> Vector:
         lexicon, plain = _lexicon(lang), self._plain.get(lang, set())
