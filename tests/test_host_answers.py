@@ -20,7 +20,7 @@ from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
 from host_engine.host.answers import Answerer, Translations, format_price
 from host_engine.host.chat import ChatGate, Comment, detect_language
-from host_engine.host.moderation import Verdict, check_comment, check_line
+from host_engine.host.moderation import Verdict, check_comment, check_line, contains_term, normalize
 from host_engine.host.open_answers import ServerModel, invented_numbers, load_model, numbers
 from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 from host_engine.host.questions import QuestionIndex
@@ -190,6 +190,8 @@ def test_answers_from_the_knowledge_base_across_languages(answerer: Answerer, sh
         ("¿Hay algún descuento hoy?", "fallback"),
         ("サイズが合わなかったら返品できますか？", "kb:returns"),  # MeCab's words, not characters
         ("洗濯機で洗えますか？", "fallback"),
+        ("Quel est le prix de la livraison ?", "shipping"),  # the most specific fact: "prix" asks prices too
+        ("كم سعر السترة؟", "price"),  # shares "the jacket" with "is the jacket waterproof?", asks a price
     ],
 )
 def test_knowledge_base_questions_are_told_apart_by_their_telling_words(
@@ -215,6 +217,11 @@ def test_question_index_reads_words_in_scripts_without_spaces(
     match = index.best(asked, lang)
     assert match.asked and match.entry == "returns", match
     assert not index.best(not_asked, lang).asked
+
+
+def test_korean_words_are_found_with_their_particles() -> None:
+    assert contains_term(normalize("이 재킷 가격이 얼마예요?"), "가격")  # 가격 + 이
+    assert not contains_term(normalize("평가격"), "가격")  # not inside another word
 
 
 def test_a_question_that_reads_as_both_a_price_and_an_entry_gets_both(answerer: Answerer, show: Pipeline) -> None:

@@ -37,6 +37,8 @@ OPEN_ANSWERS_KEPT = 512
 PIVOT = "en"
 """A comment that matches nothing in its own language is brought to English (one MT call) and matched again there:
 pre-translated questions can be poor where the MT is, the viewer's words are often clearer."""
+INTENTS = ("shipping", "stock", "price")
+"""Fact intents, most specific first: "how much is shipping?" asks shipping, though "how much" asks prices too."""
 TYPICAL_VIEWER = "{viewer}"
 """The name in `Answerer.typical` answers: whatever holds it is different for every viewer."""
 SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
@@ -199,13 +201,11 @@ class Answerer:
             english = self.translations.now(text, lang, PIVOT)
             match = self._questions.best(english, PIVOT)
         answer: Answer | None = facts
-        if match.asked:  # with a price word too, both: "how much is it, is it waterproof?"
+        if facts is None and match.asked:
+            answer = self._kb_answer(match.entry, lang, name)
+        elif facts is not None and match.asked_beside_facts:  # both: "how much is it, is it waterproof?"
             kb = self._answers[match.entry][lang]
-            answer = (
-                self._kb_answer(match.entry, lang, name)
-                if facts is None
-                else replace(facts, text=_sentences(lang, facts.text, kb), kind=f"{facts.kind}+kb:{match.entry}")
-            )
+            answer = replace(facts, text=_sentences(lang, facts.text, kb), kind=f"{facts.kind}+kb:{match.entry}")
         if answer is None and self.model is not None:
             answer = self._open(english or self.translations.now(text, lang, PIVOT), lang, name, market, product)
         if answer is None:
@@ -223,7 +223,7 @@ class Answerer:
             market = self.pipeline.market(lang)
             answers += [self._kb_answer(entry.id, lang, TYPICAL_VIEWER) for entry in self.pipeline.knowledge_base]
             for product in self.pipeline.products:
-                for intent in ("price", "stock", "shipping"):
+                for intent in INTENTS:
                     answers.append(self._fact(intent, lang, TYPICAL_VIEWER, market, product))
             answers.append(Answer(phrase(lang, "fallback").format(name=TYPICAL_VIEWER), lang, "fallback"))
         return answers
@@ -258,7 +258,7 @@ class Answerer:
     def _from_facts(self, text: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         normalized = normalize(text)
         intents: dict[str, list[str]] = phrase(lang, "intents")
-        intent = next((i for i, words in intents.items() if any(contains_term(normalized, w) for w in words)), None)
+        intent = next((i for i in INTENTS if any(contains_term(normalized, w) for w in intents[i])), None)
         return None if intent is None else self._fact(intent, lang, name, market, product)
 
     def _fact(self, intent: str, lang: str, name: str, market: Market, product: Product) -> Answer:

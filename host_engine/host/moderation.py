@@ -72,6 +72,9 @@ class Decision:
         return self.verdict is Verdict.ok
 
 
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
 def normalize(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
     return re.sub(r"\s+", " ", text).strip()
@@ -82,13 +85,15 @@ def _squeezed(text: str) -> str:
 
 
 def contains_term(normalized: str, term: str) -> bool:
-    """Whole-word (spaced scripts) or substring (unspaced scripts, or the term with punctuation stripped)."""
+    """Whole-word (spaced scripts; in Korean, at a word's start, as particles follow: 가격 in 가격이) or substring
+    (unspaced scripts, or the term with punctuation stripped)."""
     term = normalize(term)
     if not term:
         return False
     if has_unspaced_script(term):
         return term in normalized or _squeezed(term) in _squeezed(normalized)
-    if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", normalized):
+    end = "" if _HANGUL.search(term[-1]) else r"(?!\w)"
+    if re.search(rf"(?<!\w){re.escape(term)}{end}", normalized):
         return True
     squeezed_term = _squeezed(term)
     return len(squeezed_term) >= 4 and squeezed_term in _squeezed(normalized)

@@ -34,6 +34,10 @@ COMMONEST_WEIGHT = 0.5
 ASKED = 0.4
 """Similarity at which a question counts as asked, if the two share a word of at least `TELLING` weight (a
 comment of only plain words, "can I get it?", asks nothing of "can I return it?")."""
+BESIDE_FACTS = 0.6
+"""The share of an asked question's weight a comment must hold for its answer to be said beside a price, stock or
+shipping answer: "这件雨衣多少钱？" holds only "这件" (this) of "这件外套防水吗？" (0.21), "¿cuánto dura la garantía?"
+0.86 of "¿cuánto tiempo dura la garantía?"."""
 TELLING = 2.0
 """Weight of a word of Zipf frequency 6.0, one word in a thousand ("get" is 6.3, "return" 5.2, Thai "คืน" 5.6)."""
 
@@ -46,10 +50,16 @@ class Match:
     entry: str
     telling: bool
     """Whether comment and question share a word of `TELLING` weight."""
+    coverage: float = 0.0
+    """How much of the question's weight the comment holds (1: all its words)."""
 
     @property
     def asked(self) -> bool:
         return self.telling and self.score >= ASKED
+
+    @property
+    def asked_beside_facts(self) -> bool:
+        return self.asked and self.coverage >= BESIDE_FACTS
 
 
 @dataclass(frozen=True)
@@ -131,4 +141,5 @@ def _match(a: Vector, question: _Question) -> Match:
     dot = sum(weight * b.get(key, 0.0) for key, weight in a.items())
     norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
     telling = any(weight >= TELLING and b.get(key, 0.0) >= TELLING for key, weight in a.items())
-    return Match(dot / norm if norm else 0.0, question.entry, telling)
+    own = sum(v * v for v in b.values())
+    return Match(dot / norm if norm else 0.0, question.entry, telling, dot / own if own else 0.0)
