@@ -50,7 +50,7 @@ class Match:
     entry: str
     telling: bool
     """Whether comment and question share a word of `TELLING` weight."""
-    coverage: float = 0.0
+    coverage: float
     """How much of the question's weight the comment holds (1: all its words)."""
 
     @property
@@ -67,6 +67,8 @@ class _Question:
     entry: str
     lang: str
     vector: Vector
+    weight: float
+    """Its vector's squared norm, taken once."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,15 @@ class QuestionIndex:
         self._questions: list[_Question] = []
 
     def add(self, entry: str, lang: str, question: str) -> None:
-        self._questions.append(_Question(entry, lang, self._vector(question, lang)))
+        vector = self._vector(question, lang)
+        self._questions.append(_Question(entry, lang, vector, sum(v * v for v in vector.values())))
 
     def best(self, text: str, lang: str) -> Match:
         """The entry whose question in `lang` is asked by `text`, or else is nearest to it."""
         vector = self._vector(text, lang)
-        matches = (_match(vector, q) for q in self._questions if q.lang == lang)
-        return max(matches, key=lambda m: (m.asked, m.score), default=Match(0.0, "", False))
+        weight = sum(v * v for v in vector.values())
+        matches = (_match(vector, weight, q) for q in self._questions if q.lang == lang)
+        return max(matches, key=lambda m: (m.asked, m.score), default=Match(0.0, "", False, 0.0))
 
     def _vector(self, text: str, lang: str) -> Vector:
         lexicon, plain = _lexicon(lang), self._plain.get(lang, set())
@@ -108,7 +112,8 @@ class QuestionIndex:
 
 @cache
 def _lexicon(lang: str) -> _Lexicon:
-    code = get_language(lang).code
+    language = get_language(lang)
+    code = language.code
     if code == "th":
         from pythainlp.corpus import tnc
         from pythainlp.tokenize import word_tokenize
@@ -124,7 +129,7 @@ def _lexicon(lang: str) -> _Lexicon:
         import jieba  # wordfreq's segmenter for Chinese, which logs building its dictionary
 
         jieba.setLogLevel(logging.WARNING)
-    stem = STEM if get_language(code).spaced else None
+    stem = STEM if language.spaced else None
     return _Lexicon(
         lambda text: tokenize(normalize(text), code), lambda word: word_frequency(word, code, wordlist="small"), stem
     )
@@ -135,11 +140,10 @@ def _weight(frequency: float) -> float:
     return max(COMMONEST_WEIGHT, RARE_ZIPF - zipf)
 
 
-def _match(a: Vector, question: _Question) -> Match:
-    """Cosine similarity of `a` and the question's vector."""
-    b = question.vector
+def _match(a: Vector, a_weight: float, question: _Question) -> Match:
+    """Cosine similarity of `a` (squared norm `a_weight`) and the question's vector, and its coverage."""
+    b, b_weight = question.vector, question.weight
     dot = sum(weight * b.get(key, 0.0) for key, weight in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    norm = math.sqrt(a_weight * b_weight)
     telling = any(weight >= TELLING and b.get(key, 0.0) >= TELLING for key, weight in a.items())
-    own = sum(v * v for v in b.values())
-    return Match(dot / norm if norm else 0.0, question.entry, telling, dot / own if own else 0.0)
+    return Match(dot / norm if norm else 0.0, question.entry, telling, dot / b_weight if b_weight else 0.0)
