@@ -7,7 +7,10 @@ file that is empty, corrupt or has no sound.
 from __future__ import annotations
 
 import contextlib
+import glob
+import logging
 import os
+import re
 import shutil
 import subprocess
 import wave
@@ -18,7 +21,10 @@ from typing import BinaryIO
 import av
 import numpy as np
 
+from host_engine.durable import try_lock
 from host_engine.errors import BadInputError, HostEngineError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,13 +161,92 @@ def mux(source: Path, tracks: list[AudioTrack], output: Path, source_iso3: str) 
         raise HostEngineError(f"FFmpeg could not write {output.name}: {last}")
 
 
+LIVE_MOVFLAGS = "+frag_keyframe+delay_moov+default_base_moof"
+"""A live MP4 written as a fragment per keyframe (every 2 s), each playable once written: no index at the end.
+`delay_moov` writes the header with the first fragment, late enough to hold the edit list that hides AAC's
+priming (with `empty_moov` the sound plays 43 ms late at 24 kHz)."""
+
+PARTIAL = ".partial"
+
+
+def partial_path(final: Path) -> Path:
+    """Where a recording of `final` is written until FFmpeg finishes it cleanly: hidden, beside it."""
+    return final.with_name(f".{final.stem}{PARTIAL}{final.suffix}")
+
+
+def _finished_path(partial: Path) -> Path:
+    """The name `partial` would have been renamed to (`partial_path` undone)."""
+    match = re.fullmatch(rf"\.(.*){re.escape(PARTIAL)}(\.[^.]*)?", partial.name)
+    assert match is not None
+    return partial.with_name(match.group(1) + (match.group(2) or ""))
+
+
+_DIGIT_FIELDS = frozenset("CdHIjmMSsUuVWwYyGgf")
+"""strftime fields that print digits only."""
+
+
+def _wildcards(template: str) -> tuple[str, re.Pattern[str]]:
+    """A glob for the paths `time.strftime(template)` can make, and a regex that checks each exactly."""
+    wild, exact = [], []
+    for index, piece in enumerate(re.split(r"(%.)", template)):
+        if index % 2 == 0 or piece == "%%":
+            text = piece if index % 2 == 0 else "%"
+            wild.append(glob.escape(text))
+            exact.append(re.escape(text))
+        else:
+            wild.append("*")
+            exact.append(r"\d+" if piece[1] in _DIGIT_FIELDS else r"[^/]+")
+    return "".join(wild), re.compile("".join(exact))
+
+
+def _recovered_path(final: Path) -> Path:
+    """`NAME-recovered.EXT` (then `-recovered-2`, ...): never `NAME.EXT` itself, which a restart in the same minute
+    (or any restart, for a target without strftime fields) records again and replaces on a clean close."""
+    path, count = final.with_name(f"{final.stem}-recovered{final.suffix}"), 1
+    while path.exists():
+        count += 1
+        path = final.with_name(f"{final.stem}-recovered-{count}{final.suffix}")
+    return path
+
+
+def recover_partials(target: str | Path) -> list[Path]:
+    """Make visible the recordings of the file output `target` that a killed run left hidden.
+
+    `target` is the output as configured, strftime fields and all (`out/night-%Y%m%d-%H%M.mkv`): every
+    `.NAME.partial.EXT` those fields could have named is renamed to `NAME-recovered.EXT`, except one that a
+    running encoder still holds (its lock), so this is safe to call while other recordings go on. A partial
+    FFmpeg wrote nothing into is deleted. Returns the recovered files, each logged with a warning.
+    """
+    pattern, exact = _wildcards(str(partial_path(Path(target))))
+    recovered = []
+    for name in sorted(glob.glob(pattern)):
+        partial = Path(name)
+        if not exact.fullmatch(name) or not partial.is_file() or (lock := try_lock(partial)) is None:
+            continue
+        try:
+            size = partial.stat().st_size
+            if size == 0:
+                partial.unlink()
+                log.info("removed %s: a recording killed before FFmpeg wrote anything", partial)
+                continue
+            visible = _recovered_path(_finished_path(partial))
+            partial.rename(visible)
+        finally:
+            os.close(lock)
+        log.warning("recovered %s (%.1f MB): the recording of a run killed before it finished", visible, size / 1e6)
+        recovered.append(visible)
+    return recovered
+
+
 class VideoEncoder:
     """Raw BGR frames in, H.264 out through the ffmpeg CLI, with AAC audio from the `audio` file or, live, from
     blocks passed to `write` beside each frame (`audio_rate` set; FFmpeg reads them through a second pipe).
 
-    A file target is written under a temporary name and renamed only when FFmpeg finishes cleanly, so a failed
-    or interrupted render never leaves a half-written file under the name asked for. `rtmp://` targets go out
-    as FLV.
+    A file target is written under a hidden name (`partial_path`), locked while it is written, and renamed only
+    when FFmpeg finishes cleanly, so a failed or interrupted render never leaves a half-written file under the
+    name asked for; `recover_partials` brings back what a killed run left. A live MP4 (`audio_rate` set) is
+    fragmented, so one killed mid-write still plays up to its last keyframe; a killed MKV plays up to its last
+    cluster as it is, though without a duration in its header. `rtmp://` targets go out as FLV.
     """
 
     def __init__(
@@ -172,20 +257,26 @@ class VideoEncoder:
         audio: Path | None = None,
         audio_rate: int | None = None,
     ) -> None:
+        binary = ffmpeg_binary()
         self.target = str(target)
         self.is_stream = "://" in self.target
+        self._live = audio_rate is not None
         self._final = None if self.is_stream else Path(self.target)
         output = self.target
+        self._lock: int | None = None
         if self._final is not None:
+            output = str(partial_path(self._final))
             try:
                 self._final.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = try_lock(Path(output))
             except OSError as exc:
                 raise HostEngineError(f"cannot write {self._final}: {exc.strerror}") from None
-            output = str(self._final.with_name(f".{self._final.stem}.partial{self._final.suffix}"))
+            if self._lock is None:
+                raise HostEngineError(f"cannot write {self._final}: another recorder is writing {output} now")
         self._output = output
         width, height = size
         command = [
-            ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            binary, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
             "-probesize", "32", "-analyzeduration", "0", "-thread_queue_size", "64",
             "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "pipe:0",
         ]  # fmt: skip
@@ -202,7 +293,11 @@ class VideoEncoder:
             command += ["-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k"]
         command += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p"]
         command += ["-g", str(round(2 * fps))]
-        command += ["-f", "flv", output] if self.target.startswith("rtmp") else ["-movflags", "+faststart", output]
+        if self.target.startswith("rtmp"):
+            command += ["-f", "flv", output]
+        else:
+            live_mp4 = audio_rate is not None and Path(self.target).suffix.lower() in (".mp4", ".mov")
+            command += ["-movflags", LIVE_MOVFLAGS if live_mp4 else "+faststart", output]
         passed = (pipe_read,) if pipe_read is not None else ()
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed)
         if pipe_read is not None:
@@ -233,6 +328,7 @@ class VideoEncoder:
             raise HostEngineError(f"FFmpeg could not write {self.target}: {message}")
         if self._final is not None:
             Path(self._output).replace(self._final)
+            self._unlock()
 
     def kill(self) -> None:
         """Stop FFmpeg now, from any thread (a stuck stream): the writer's next or pending write fails."""
@@ -251,8 +347,23 @@ class VideoEncoder:
             self._audio_pipe = None
 
     def _discard(self) -> None:
-        if self._final is not None:
-            Path(self._output).unlink(missing_ok=True)
+        """A failed render leaves nothing; a failed live recording keeps what it recorded, as `NAME-recovered.EXT`
+        (a night's stream is worth keeping up to the moment FFmpeg failed)."""
+        if self._final is None:
+            return
+        partial = Path(self._output)
+        if self._live and partial.is_file() and partial.stat().st_size > 0:
+            kept = _recovered_path(self._final)
+            partial.rename(kept)
+            log.warning("kept %s: what the recording held when FFmpeg failed", kept)
+        else:
+            partial.unlink(missing_ok=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def _error(self) -> str:
         assert self._process.stderr is not None

@@ -2,6 +2,11 @@
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -13,21 +18,66 @@ from host_engine.asr import TranscribeOptions
 from host_engine.dub.job import DubRequest, dub
 from host_engine.media import decode_audio, probe, write_wav
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
-def dubbed(engines, sample_clip, tmp_path_factory):
+def excerpt(sample_clip, tmp_path_factory):
+    """The sample's first 6 s: a second, short clip."""
+    path = tmp_path_factory.mktemp("clips") / "excerpt.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)], check=True
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def dubbed(engines, sample_clip, excerpt, tmp_path_factory):
+    """The sample dubbed into pt and es, then another clip dubbed into the same folder."""
     out = tmp_path_factory.mktemp("dub")
     result = dub(DubRequest(input=sample_clip, targets=("pt", "es"), out_dir=out, source_lang="en"), engines)
+    dub(DubRequest(input=excerpt, targets=("es",), out_dir=out, source_lang="en"), engines)
     return result, out
 
 
-def test_outputs_exist_and_nothing_partial_is_left(dubbed):
-    _, out = dubbed
-    names = sorted(p.name for p in out.iterdir())
-    expected = ["librivox_sense.dub.mp4", "report.json"] + [
-        f"librivox_sense.{lang}.{ext}" for lang in ("en", "es", "pt") for ext in ("srt", "vtt")
+def _outputs(stem, langs):
+    return [f"{stem}.dub.mp4", f"{stem}.report.json"] + [
+        f"{stem}.{lang}.{ext}" for lang in langs for ext in ("srt", "vtt")
     ]
-    assert names == sorted(expected)
+
+
+def test_outputs_exist_and_nothing_partial_is_left(dubbed, sample_clip, excerpt):
+    """Two clips dubbed into one folder keep all their outputs, each report its own."""
+    result, out = dubbed
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(_outputs("librivox_sense", ("en", "es", "pt")) + _outputs("excerpt", ("en", "es")))
+    assert result.report == out / "librivox_sense.report.json"
+    for clip in (sample_clip, excerpt):
+        assert json.loads((out / f"{clip.stem}.report.json").read_text(encoding="utf-8"))["input"] == str(clip)
+    assert probe(out / "excerpt.dub.mp4").duration == pytest.approx(6.0, abs=0.1)
+
+
+def test_one_clip_is_dubbed_by_one_run_at_a_time_and_a_killed_run_blocks_nothing(cli, engines, excerpt, tmp_path):
+    out = tmp_path / "out"
+    args = ("dub", str(excerpt), "--to", "es", "--src", "en", "--out", str(out))
+    first = subprocess.Popen([sys.executable, "-m", "host_engine", *args], cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".excerpt.dub.*.partial")):  # the first run is at work
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        second = cli(*args)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    [line] = second.stderr.strip().splitlines()
+    assert f"excerpt.mp4 is being dubbed into {out} by another run; wait for it to finish" in line
+    [killed_work] = out.glob(".excerpt.dub.*.partial")
+    result = dub(DubRequest(input=excerpt, targets=("es",), out_dir=out, source_lang="en"), engines)
+    assert not killed_work.exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(_outputs("excerpt", ("en", "es")))
+    assert json.loads(result.report.read_text(encoding="utf-8"))["targets"] == ["es"]
 
 
 def test_tracks_languages_and_durations(dubbed, sample_clip):

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from host_engine.bench.metrics import percentiles
 from host_engine.config import PROJECT_ROOT
+from host_engine.durable import backup_path
 from host_engine.engines import Engines
 from host_engine.host.chat import Comment
 from host_engine.host.pipeline import load_pipeline
@@ -76,7 +77,8 @@ def run(gap: float) -> dict[str, Any]:
     pipeline = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     chat = pipeline.chat.model_copy(update={"irc": None, "per_user_seconds": 0})
     pipeline = pipeline.model_copy(update={"chat": chat, "state_dir": cache_root() / "bench-host"})
-    (pipeline.state_dir / "state.json").unlink(missing_ok=True)
+    for kept in (pipeline.state_dir / "state.json", backup_path(pipeline.state_dir / "state.json")):
+        kept.unlink(missing_ok=True)  # a fresh show, not a restart
     engines = Engines()
     spoken: list[Spoken] = []
     show = Show(pipeline, engines, on_spoken=spoken.append)

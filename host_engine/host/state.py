@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from host_engine.durable import read_json, write_json
+
+log = logging.getLogger(__name__)
 
 REMEMBERED_COMMENTS = 20_000
 """Answered comment ids kept (a night at 10 comments a minute is about 5,000)."""
@@ -22,23 +26,25 @@ class ShowState:
     answered: deque[str] = field(default_factory=lambda: deque(maxlen=REMEMBERED_COMMENTS))
     pending: dict[str, dict[str, str]] = field(default_factory=dict)
     """Accepted comments not answered yet (id -> user, text, platform): a restart answers them, none is lost."""
+    save_failures: int = field(default=0, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> ShowState:
-        if not path.is_file():
-            return cls(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        answered: deque[str] = deque(data.get("answered", []), maxlen=REMEMBERED_COMMENTS)
-        position = int(data.get("product", 0)), int(data.get("line", 0)), float(data.get("product_since", 0.0))
-        return cls(path, *position, answered, dict(data.get("pending", {})))
+        """The state saved in `path`, else in its `.bak`, else a fresh start (see `host_engine.durable`)."""
+
+        def parse(data: dict[str, Any]) -> ShowState:
+            answered = deque(map(str, data.get("answered", [])), maxlen=REMEMBERED_COMMENTS)
+            position = int(data.get("product", 0)), int(data.get("line", 0)), float(data.get("product_since", 0.0))
+            pending = {str(key): {**kept} for key, kept in data.get("pending", {}).items()}
+            return cls(path, *position, answered, pending)
+
+        return read_json(path, parse, cls(path))
 
     def was_answered(self, comment_id: str) -> bool:
         return comment_id in self.answered
 
     def save(self) -> None:
-        """Atomically: a crash mid-write leaves the previous state, never a torn file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
+        """Durably: a crash or power cut at any moment leaves this state or the one saved before it."""
         data = {
             "product": self.product,
             "line": self.line,
@@ -46,5 +52,8 @@ class ShowState:
             "answered": list(self.answered),
             "pending": self.pending,
         }
-        partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(partial, self.path)
+        try:
+            write_json(self.path, data)
+        except OSError as exc:  # a full or failing disk: the show goes on, the last good state stays on disk
+            self.save_failures += 1
+            log.error("could not save %s: %s (%d failed saves)", self.path, exc.strerror, self.save_failures)
