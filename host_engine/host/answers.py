@@ -11,21 +11,18 @@ moderated against the market's rules before it is returned; a polite fallback st
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from host_engine.durable import read_json, write_json
 from host_engine.errors import HostEngineError
 from host_engine.host.chat import Admission
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
+from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Market, Pipeline, Product
 from host_engine.host.questions import QuestionIndex
 
@@ -45,18 +42,6 @@ SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
 """When the studio wrote a text in several languages, translate from the first of these (the best MT routes)."""
 
 
-@cache
-def _phrases() -> dict[str, dict[str, Any]]:
-    text = resources.files("host_engine.host").joinpath("phrases.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def phrase(lang: str, key: str) -> Any:
-    """The host's wording `key` in `lang` (English where phrases.yaml has no such language)."""
-    table = _phrases()
-    return table.get(lang, table["en"])[key]
-
-
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -74,8 +59,8 @@ class Translations:
         self._translate = translate
         self._path = path
         self._known: dict[str, str] = {}
-        if path is not None and path.is_file():
-            self._known = json.loads(path.read_text(encoding="utf-8"))
+        if path is not None:
+            self._known = read_json(path, lambda data: {str(k): str(v) for k, v in data.items()}, {})
 
     @staticmethod
     def _key(src: str, tgt: str, text: str) -> str:
@@ -119,11 +104,12 @@ class Translations:
         return self._translate([text], src, tgt)[0]
 
     def save(self) -> None:
+        """Durably (host_engine.durable); a copy, as the event loop may add to it while a thread saves."""
         if self._path is not None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._path.with_suffix(".partial")
-            partial.write_text(json.dumps(self._known, ensure_ascii=False, indent=1), encoding="utf-8")
-            partial.replace(self._path)
+            try:
+                write_json(self._path, dict(self._known), indent=1)
+            except OSError as exc:  # a full disk costs a re-translation at the next start, not the show
+                log.error("could not save %s: %s", self._path, exc.strerror)
 
 
 class Answerer:
@@ -191,7 +177,7 @@ class Answerer:
 
     def answer(self, admission: Admission, on_air: Product) -> Answer:
         """The reply to an accepted comment, in its language, naming the viewer."""
-        lang, market, name = admission.lang, admission.market, admission.comment.user
+        lang, market, name = admission.lang, admission.market, _name(admission)
         text = admission.comment.text
         product = self.product_named(text) or on_air
         match = self._questions.best(text, lang)
@@ -209,12 +195,18 @@ class Answerer:
         if answer is None and self.model is not None:
             answer = self._open(english or self.translations.now(text, lang, PIVOT), lang, name, market, product)
         if answer is None:
-            answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
+            answer = _fallback(lang, name)
         verdict = check_line(answer.text, market.rules)
         if not verdict.allowed:
             log.warning("answer withheld (%s): %s", verdict.reason, answer.kind)
-            answer = Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
+            answer = _fallback(lang, name)
+            if not check_line(answer.text, market.rules).allowed:  # a name no gate checked: the viewer unnamed
+                answer = _fallback(lang, phrase(lang, "viewer"))
         return answer
+
+    def fallback(self, admission: Admission) -> Answer:
+        """The polite reply that promises to come back to the question, naming the viewer."""
+        return _fallback(admission.lang, _name(admission))
 
     def typical(self) -> list[Answer]:
         """Every answer the studio's facts and knowledge base can give, in every language, to `TYPICAL_VIEWER`."""
@@ -225,7 +217,7 @@ class Answerer:
             for product in self.pipeline.products:
                 for intent in INTENTS:
                     answers.append(self._fact(intent, lang, TYPICAL_VIEWER, market, product))
-            answers.append(Answer(phrase(lang, "fallback").format(name=TYPICAL_VIEWER), lang, "fallback"))
+            answers.append(_fallback(lang, TYPICAL_VIEWER))
         return answers
 
     def _kb_answer(self, entry: str, lang: str, name: str) -> Answer:
@@ -285,6 +277,15 @@ def _by_language(names: Iterable[dict[str, str]]) -> dict[str, list[str]]:
 
 def _sentences(lang: str, *texts: str) -> str:
     return ("" if lang in ("ja", "zh") else " ").join(texts)
+
+
+def _name(admission: Admission) -> str:
+    """The viewer's name as the gate made it sayable, or the word for a viewer where no gate did."""
+    return admission.name or phrase(admission.lang, "viewer")
+
+
+def _fallback(lang: str, name: str) -> Answer:
+    return Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
 
 
 def _greeted(name: str, lang: str, text: str) -> str:

@@ -1,11 +1,13 @@
 """Open questions ("is it good for hiking?"): a language model answers from the rundown's facts, in English.
 
 The model sees only the facts of the product and the viewer's market (talking points, price, stock, shipping, the
-knowledge base) and the question brought to English; its one-sentence answer is then checked before anyone hears
-it: every number in it must be one of the facts' numbers (a model that invents a price or a delivery time is
-refused), and the caller moderates it against the market's rules like any other line. The bundled model is a small
-base LM (Gemma 3 270M), prompted with a few worked examples; a studio with a bigger model points `language_model`
-at an OpenAI-compatible server (llama.cpp, vLLM) instead.
+knowledge base) and the question brought to English, flattened to one line without chat-template markup or "Role:"
+turns (a viewer cannot write the host's next turn into the prompt); its one-sentence answer is then checked before
+anyone hears it: every number in it must be one of the facts' numbers (a model that invents a price or a delivery
+time is refused), its words the facts' words (not the question's: a viewer cannot make the model repeat them), and
+the caller moderates it against the market's rules like any other line. The bundled model is a small base LM
+(Gemma 3 270M), prompted with a few worked examples; a studio with a bigger model points `language_model` at an
+OpenAI-compatible server (llama.cpp, vLLM) instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 
 from host_engine.errors import HostEngineError
 from host_engine.host.pipeline import LanguageModel
+from host_engine.urls import redact, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _WORD = re.compile(r"[a-z]+")
 _STEM = 5
+_MARKUP = re.compile(r"<[^<>]{0,40}>|\[/?[a-z_]{1,20}\]|#{2,}", re.IGNORECASE)
+"""Chat-template tokens and markup: "<|im_start|>", "<start_of_turn>", "[INST]", "### Response"."""
+_TURN = re.compile(r"(?<=[^\W\d_])\s*[:：]")
 PLAIN_WORDS = frozenset({
     "yes", "no", "not", "it", "its", "is", "are", "was", "be", "been", "can", "could", "will", "would", "does", "do",
     "did", "has", "have", "had", "a", "an", "the", "and", "or", "but", "so", "to", "of", "in", "on", "for", "with",
@@ -65,6 +71,12 @@ class Grounding:
     question: str
 
 
+def flat(question: str) -> str:
+    """`question` as one line that cannot open a turn of its own: newlines, chat-template markup and the colon
+    after a word ("Host:", "System:") gone."""
+    return " ".join(_TURN.sub(",", _MARKUP.sub(" ", question)).split())
+
+
 class Model(Protocol):
     def reply(self, grounding: Grounding) -> str:
         """One sentence answering `grounding.question` from `grounding.facts`, in English."""
@@ -84,7 +96,7 @@ class BundledModel:
         self.host = host
 
     def reply(self, grounding: Grounding) -> str:
-        prompt = f"Facts: {grounding.facts}\nViewer: {grounding.question}\n{self.host}:"
+        prompt = f"Facts: {grounding.facts}\nViewer: {flat(grounding.question)}\n{self.host}:"
         tokens = self._tokenizer.encode(prompt, add_special_tokens=False).tokens
         [result] = self._generator.generate_batch(
             [tokens],
@@ -113,14 +125,16 @@ class ServerModel:
         for facts, question, answer in EXAMPLES:
             messages += [{"role": "user", "content": f"Facts: {facts}\nQuestion: {question}"}]
             messages += [{"role": "assistant", "content": answer}]
-        messages.append({"role": "user", "content": f"Facts: {grounding.facts}\nQuestion: {grounding.question}"})
+        question = flat(grounding.question)
+        messages.append({"role": "user", "content": f"Facts: {grounding.facts}\nQuestion: {question}"})
         body = {"model": self._model, "messages": messages, "max_tokens": MAX_ANSWER_TOKENS, "temperature": 0}
         try:
             response = self._client.post(self._url, json=body)
             response.raise_for_status()
             return str(response.json()["choices"][0]["message"]["content"]).strip()
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            raise HostEngineError(f"the language model at {self._url} gave no answer: {exc}") from exc
+            reason = redact_text(str(exc))
+            raise HostEngineError(f"the language model at {redact(self._url)} gave no answer: {reason}") from exc
 
 
 @cache
@@ -154,10 +168,11 @@ def invented_numbers(text: str, facts: str) -> list[str]:
     return sorted(n for n in _NUMBER.findall(text) if not numbers(n) & known)
 
 
-def unsupported_words(text: str, grounding: Grounding) -> list[str]:
-    """The words of an English `text` that neither the facts nor the question hold (compared by their first
-    `_STEM` letters, so "folds" matches "folded"), leaving out words that claim nothing ("yes", "very", "good")."""
-    known = {word[:_STEM] for word in _WORD.findall(f"{grounding.facts} {grounding.question}".lower())}
+def unsupported_words(text: str, facts: str) -> list[str]:
+    """The words of an English `text` that the facts do not hold (compared by their first `_STEM` letters, so
+    "folds" matches "folded"), leaving out words that claim nothing ("yes", "very", "good"). The question's words
+    do not count: a viewer could otherwise have the host repeat anything they write."""
+    known = {word[:_STEM] for word in _WORD.findall(facts.lower())}
     return [w for w in _WORD.findall(text.lower()) if w not in PLAIN_WORDS and w[:_STEM] not in known]
 
 
@@ -169,13 +184,13 @@ def uses_the_facts(text: str, facts: str) -> bool:
 
 def grounded_reply(model: Model, grounding: Grounding, strict: bool = True) -> str | None:
     """The model's first sentence, or None when it is empty or holds a number the facts do not; when `strict`,
-    also when it says something neither the facts nor the question hold ("yes, it is machine washable"), or
+    also when it says something the facts do not hold ("yes, it is machine washable"), or
     nothing the facts say ("yes, it does" to "does it come in red?"). Raises HostEngineError when the model gives
     no answer at all (a server down)."""
     text = model.reply(grounding)
     sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip()
     invented = invented_numbers(sentence, grounding.facts)
-    unsupported = unsupported_words(sentence, grounding) if strict else []
+    unsupported = unsupported_words(sentence, grounding.facts) if strict else []
     reason = (
         "empty" if not sentence
         else f"numbers not in the facts: {invented}" if invented

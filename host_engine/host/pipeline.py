@@ -72,8 +72,9 @@ class LanguageModel(Frozen):
     model: str | None = None
     """The model name sent to the server, or the installed model id for `bundled` (gemma-3-270m)."""
     strict: bool = True
-    """Refuse an answer with a word neither the facts nor the question hold ("machine washable"). A small model
-    invents such claims often; a studio that trusts a larger one may turn this off (numbers are always checked)."""
+    """Refuse an answer with a word the facts do not hold ("machine washable"; the viewer's own words do not count,
+    or a viewer could make the host repeat them). A small model invents such claims often; a studio that trusts a
+    larger one may turn this off (numbers are always checked)."""
 
     @model_validator(mode="after")
     def _url_for_openai(self) -> LanguageModel:
