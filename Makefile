@@ -24,3 +24,4 @@ bench: setup
 	$(BIN)/python -m host_engine.bench.live_latency
 	$(BIN)/python -m host_engine.bench.host
 	$(BIN)/python -m host_engine.bench.kb_match
+	$(BIN)/python -m host_engine.bench.moderation

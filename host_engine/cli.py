@@ -23,6 +23,7 @@ from host_engine.errors import HostEngineError
 if TYPE_CHECKING:
     from host_engine.live.session import LiveRequest
     from host_engine.live.sources import AudioSource
+    from host_engine.server.auth import Access
 
 app = typer.Typer(
     help="Offline-first AI virtual host and multilingual translation worker.",
@@ -228,7 +229,8 @@ def dub(
         list[str] | None, typer.Option("--voice", help="LANG=PROFILE, e.g. pt=pt-espeak (voices/*.yaml); repeatable.")
     ] = None,
 ) -> None:
-    """Dub a clip: one audio track per language muxed with the video, SRT/VTT subtitles, report.json."""
+    """Dub a clip: one audio track per language muxed with the video, SRT/VTT subtitles, a report; all named
+    after the clip (CLIP.dub.mp4, CLIP.LANG.srt, CLIP.report.json)."""
     from host_engine.dub.job import DubRequest
     from host_engine.dub.job import dub as run_dub
     from host_engine.engines import Engines
@@ -302,6 +304,47 @@ async def _print_live_events(source: AudioSource, request: LiveRequest, jsonl: b
     return fatal
 
 
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        help="Read the access token from this file. Default: $HOST_ENGINE_TOKEN, else one generated once and kept "
+        "(mode 0600) in the state folder.",
+    ),
+]
+NoAuth = Annotated[
+    bool, typer.Option("--no-auth", help="Serve without a token: development on a loopback address only.")
+]
+AllowOrigin = Annotated[
+    list[str] | None,
+    typer.Option("--allow-origin", help="Also accept WebSockets from this web origin, e.g. https://studio.example."),
+]
+AllowHost = Annotated[
+    list[str] | None,
+    typer.Option("--allow-host", help="Also accept requests naming this host (a DNS name of this machine)."),
+]
+
+
+def _access(
+    bind: str, store: Path, token_file: Path | None, no_auth: bool, origins: list[str] | None, hosts: list[str] | None
+) -> Access:
+    from host_engine.server.auth import access_for
+
+    return access_for(bind, store, token_file, no_auth, tuple(origins or ()), tuple(hosts or ()))
+
+
+def _announce(access: Access, url: str) -> None:
+    """Say where the server is, with the token in the URL only when it was just made (the one time it is shown)."""
+    token = access.token
+    if token is None:
+        line = f"{url}  (no token: --no-auth)"
+    elif token.generated:
+        line = f"{url}&token={token.value}\n(a new access token, kept in {token.source}; every client needs it)"
+    else:
+        line = f"{url}&token=<the token in {token.source}>"
+    err.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command()
 def host(
     pipeline: Annotated[Path, typer.Option("--pipeline", help="The show: pipelines/overnight_host.yaml.")],
@@ -310,25 +353,32 @@ def host(
         list[str] | None, typer.Option("--output", help="Stream here instead of the pipeline's outputs (repeatable).")
     ] = None,
     listen: Annotated[str, typer.Option(help="Chat endpoint and /metrics address, HOST:PORT.")] = "127.0.0.1:8766",
+    token_file: TokenFile = None,
+    no_auth: NoAuth = False,
+    allow_origin: AllowOrigin = None,
+    allow_host: AllowHost = None,
 ) -> None:
-    """Run the unattended virtual host: rundown, chat answered aloud by the avatar, streamed through FFmpeg."""
+    """Run the unattended virtual host: rundown, chat answered aloud by the avatar, streamed through FFmpeg.
+    Chat (POST /chat, /ws/chat), the caption overlay and /metrics need the access token."""
     import asyncio
 
     from host_engine.host.pipeline import load_pipeline
-    from host_engine.host.service import serve_show
+    from host_engine.server.host_app import serve_show
 
     address, _, port = listen.rpartition(":")
     if not port.isdigit():
         raise HostEngineError(f"--listen takes HOST:PORT, got '{listen}'")
     show = load_pipeline(pipeline)
+    access = _access(address, show.state_dir / "token", token_file, no_auth, allow_origin, allow_host)
     err.print(f"host '{show.name}': chat at http://{address}:{port}/chat, metrics at /metrics", highlight=False)
+    _announce(access, f"http://{address}:{port}/overlay?lang=src")
     err.print(
         f"preparing: the studio's texts in {len(show.languages)} languages (machine-translated on the first start, "
         f"a minute or two on 2 cores; later starts read {show.state_dir / 'translations.json'}); log: "
         f"{show.state_dir / 'host.log'}",
         highlight=False,
     )
-    result = asyncio.run(serve_show(show, minutes, output, (address, int(port))))
+    result = asyncio.run(serve_show(show, minutes, output, (address, int(port)), access))
     counters = result.counters
     err.print(
         f"stopped: {counters.comments_in} comments in, {counters.answered} answered, blocked {counters.blocked}",
@@ -344,15 +394,27 @@ def serve(
     to: Annotated[str, typer.Option("--to", help="Caption languages for --input, comma-separated.")] = "",
     src: Annotated[str | None, typer.Option("--src", help="Spoken language of --input.")] = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="Read a file --input at 1x speed.")] = False,
+    token_file: TokenFile = None,
+    no_auth: NoAuth = False,
+    allow_origin: AllowOrigin = None,
+    allow_host: AllowHost = None,
+    allow_local_inputs: Annotated[
+        bool, typer.Option("--allow-local-inputs", help="Let clients caption files on this machine (POST /sessions).")
+    ] = False,
 ) -> None:
-    """Caption server: overlay page at /overlay?lang=src,es for OBS, /ws/captions, PCM ingest at /ws/audio."""
+    """Caption server: overlay page at /overlay?lang=src,es for OBS, /ws/captions, PCM ingest at /ws/audio. Every
+    route needs the access token; clients may start sessions on network streams only."""
     import uvicorn
 
     from host_engine.server.app import StartSession, create_app
+    from host_engine.server.limits import server_config
 
+    access = _access(host, registry.cache_root() / "serve.token", token_file, no_auth, allow_origin, allow_host)
     boot = StartSession(input=input, to=to, src=src, realtime=realtime) if input else None
-    err.print(f"overlay: http://{host}:{port}/overlay?lang=src{',' + to if to else ''}", highlight=False)
-    uvicorn.run(create_app(boot=boot), host=host, port=port, log_level="warning")
+    err.print("overlay:", highlight=False)
+    _announce(access, f"http://{host}:{port}/overlay?lang=src{',' + to if to else ''}")
+    app = create_app(access, boot=boot, allow_local_inputs=allow_local_inputs)
+    uvicorn.Server(server_config(app, host, port)).run()
 
 
 @contextmanager
@@ -419,7 +481,11 @@ def _key_value(item: str, option: str) -> tuple[str, str]:
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2, never a traceback."""
+    from host_engine.urls import RedactUrls
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactUrls())
     try:
         app()
     except HostEngineError as exc:

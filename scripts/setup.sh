@@ -4,18 +4,38 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libicu-dev and pkg-config: PyICU (moderation's Unicode look-alike skeletons) builds against the system ICU.
 APT_PACKAGES=(ffmpeg espeak-ng apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-ind-zlm
               pocketsphinx-testdata chromium libdlib-data ngircd
-              nginx-light libnginx-mod-rtmp)
+              nginx-light libnginx-mod-rtmp libicu-dev pkg-config)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# ngircd and nginx are for the tests, which start their own instances on loopback. Debian starts (and enables at
+# boot) a package's service on install: IRC on port 6667 and HTTP on port 80, on every interface. So they are
+# installed with service starts denied (a policy-rc.d for the length of the install, unless the machine has one)
+# and the units this run installed are disabled: set-up leaves nothing listening, now or after a reboot.
+SERVICES=(ngircd nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# host-engine set-up: no service starts while it installs packages\nexit 101\n' \
+      | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod 755 "$policy"
+    trap '$sudo_cmd rm -f "$policy"' EXIT
+  fi
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if command -v systemctl >/dev/null; then
+    for unit in "${SERVICES[@]}"; do
+      if [[ " ${missing[*]} " == *" $unit"* ]]; then
+        $sudo_cmd systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      fi
+    done
+  fi
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -50,3 +50,18 @@ def test_speak_rejects_bad_requests(cli, tmp_path):
     empty = cli("speak", "--lang", "en", "   ", "-o", str(tmp_path / "x.wav"))
     assert empty.returncode == 2 and "empty" in empty.stderr
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_both_servers_take_the_same_access_options() -> None:
+    """`serve` and `host` share one auth layer: their access options must not drift apart."""
+    from typer.main import get_command
+
+    from host_engine.cli import app
+
+    group = get_command(app)
+    options = {
+        name: {opt for param in group.commands[name].params for opt in param.opts}  # type: ignore[attr-defined]
+        for name in ("serve", "host")
+    }
+    access = {"--token-file", "--no-auth", "--allow-origin", "--allow-host"}
+    assert access <= options["serve"] and access <= options["host"]

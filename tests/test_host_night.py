@@ -20,7 +20,7 @@ from rtmpd import RtmpServer
 
 from host_engine.config import PROJECT_ROOT
 from host_engine.host.pipeline import Chat, Irc, load_pipeline
-from host_engine.media import probe
+from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu", "id", "jp", "mena")
 COMMENTS = [
@@ -62,39 +62,52 @@ def test_overnight_host_acceptance(ircd: Server, rtmpd: RtmpServer, host_state: 
             ),
             "chat": Chat(irc=Irc(server="127.0.0.1", port=ircd.port, channel=CHANNEL, nick="mika"), per_user_seconds=0),
             "state_dir": state,
+            "avatar": full.avatar.model_copy(update={"fps": 10.0}),  # two encoders on two cores, beside the voice
         }
     )
     config = tmp_path / "night.yaml"
     config.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
     url = f"rtmp://127.0.0.1:{rtmpd.port}/live/night"
+    recordings = tmp_path / "recordings"
+
+    started: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
         command = [sys.executable, "-m", "host_engine", "host", "--pipeline", str(config), "--output", url,
+                   "--output", str(recordings / "night-%H%M%S.mkv"),
                    "--listen", f"127.0.0.1:{free_port()}"]  # fmt: skip
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
+        started.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True))
+        return started[-1]
 
-    host = start()
-    _wait(lambda: any(e["event"] == "spoken" for e in _events(state)), 180, host)  # on air
-    time.sleep(2)
-    asyncio.run(viewer(ircd.port, "viewers", []))  # the channel exists
-    for user, text, _ in COMMENTS:
-        asyncio.run(viewer(ircd.port, user, [text]))
-    _wait(lambda: len(_answers(state)) >= 2, 60, host)
-    host.send_signal(signal.SIGKILL)  # mid-show, likely mid-answer
-    host.wait()
-    said_before = {a["comment_id"] for a in _answers(state)}
-    position = json.loads((state / "state.json").read_text())
+    try:
+        host = start()
+        _wait(lambda: any(e["event"] == "spoken" for e in _events(state)), 180, host)  # on air
+        time.sleep(2)
+        asyncio.run(viewer(ircd.port, "viewers", []))  # the channel exists
+        for user, text, _ in COMMENTS:
+            asyncio.run(viewer(ircd.port, user, [text]))
+        _wait(lambda: len(_answers(state)) >= 2, 60, host)
+        host.send_signal(signal.SIGKILL)  # mid-show, likely mid-answer
+        host.wait()
+        assert [p.name for p in recordings.iterdir()] == [p.name for p in recordings.glob(".night-*.partial.mkv")] != []
+        said_before = {a["comment_id"] for a in _answers(state)}
+        position = json.loads((state / "state.json").read_text())
 
-    pulled = tmp_path / "pulled.flv"
-    host = start()
-    puller = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-rw_timeout", "30000000", "-i", url,
-                               "-t", "3", "-c", "copy", str(pulled)])  # fmt: skip
-    _wait(lambda: len(_answers(state)) >= 4, 120, host)
-    assert puller.wait(timeout=60) == 0
-    time.sleep(3)
-    host.send_signal(signal.SIGINT)
-    _, stderr = host.communicate(timeout=60)
-    assert host.returncode == 0, stderr
+        pulled = tmp_path / "pulled.flv"
+        host = start()
+        puller = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "error", "-rw_timeout", "30000000", "-i", url,
+                                   "-t", "3", "-c", "copy", str(pulled)])  # fmt: skip
+        _wait(lambda: len(_answers(state)) >= 4, 120, host)
+        assert puller.wait(timeout=60) == 0
+        time.sleep(3)
+        host.send_signal(signal.SIGINT)
+        _, stderr = host.communicate(timeout=60)
+        assert host.returncode == 0, stderr
+    finally:
+        for process in started:  # a failed assertion must not leave a host running for the next tests
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
     answers = _answers(state)
     assert sorted(a["lang"] for a in answers) == ["ar", "es", "id", "ja"]
@@ -108,3 +121,7 @@ def test_overnight_host_acceptance(ircd: Server, rtmpd: RtmpServer, host_state: 
     assert resumed and position["line"] + position["product"] > 0
     info = probe(pulled)
     assert info.has_video and info.has_audio
+    kept = sorted(p.name for p in recordings.iterdir())  # the killed run's recording is back, visible
+    assert len(kept) == 2 and not [name for name in kept if name.startswith(".")], kept
+    recovered = next(recordings.glob("night-*-recovered.mkv"))
+    assert probe(recovered).has_audio and decode_audio(recovered).size > 16000 * 5

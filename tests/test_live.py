@@ -149,7 +149,8 @@ def test_dead_url_ends_with_one_error(engines):
         _session_events(FFmpegSource("rtmp://127.0.0.1:9/live/none", stall_seconds=5), engines, LiveRequest())
     )
     assert [type(e) for e in events] == [ErrorEvent, EndEvent]
-    assert events[0].fatal and "rtmp://127.0.0.1:9/live/none" in events[0].message
+    assert events[0].fatal and "rtmp://127.0.0.1:9/live/*** " in events[0].message  # the stream key redacted
+    assert "refused" in events[0].message.lower()  # the operator's own source: FFmpeg's words are shown
 
 
 def test_a_stream_that_stops_ends_with_one_error(engines):

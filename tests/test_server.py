@@ -4,26 +4,23 @@ in a real browser (Debian's chromium driven by Playwright) fed by a file source.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from browser import SCREENSHOTS, launch, needs_chromium
 from fastapi.testclient import TestClient
+from served import TOKEN, served
 
 from host_engine.media import decode_audio, resample
 from host_engine.server.app import create_app
-
-ROOT = Path(__file__).resolve().parents[1]
+from host_engine.server.auth import Access, Token
 
 
 @pytest.fixture(scope="module")
 def client(engines):
-    with TestClient(create_app(engines)) as test_client:
+    access = Access(Token(TOKEN, "test"), hosts=("testserver",))
+    with TestClient(create_app(access, engines), headers={"Authorization": f"Bearer {TOKEN}"}) as test_client:
         yield test_client
 
 
@@ -95,41 +92,18 @@ def test_caption_subscribers_get_a_running_session(client, speech):
             pushed = _receive_all(ws)
         seen = _receive_all(viewer)
     assert [e["type"] for e in seen] == [e["type"] for e in pushed]
-    assert "watched" in client.get("/sessions").json()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    assert "watched" not in client.get("/sessions").json()  # ended, nobody subscribed: forgotten
 
 
 @pytest.fixture(scope="module")
 def server(sample_clip: Path, tmp_path_factory):
     """`host-engine serve` as a user starts it, captioning the sample in real time into Spanish."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "host_engine", "serve", "--port", str(port), "--input", str(sample_clip),
-         "--src", "en", "--to", "es", "--realtime"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"host-engine serve did not stop on SIGTERM: {log.read_text()}")
+    with served(
+        "serve", "--input", str(sample_clip), "--src", "en", "--to", "es", "--realtime",
+        folder=tmp_path_factory.mktemp("serve"),
+    ) as handle:  # fmt: skip
+        yield handle.url
+        handle.stop()
 
 
 @needs_chromium
@@ -140,7 +114,7 @@ def test_overlay_shows_live_captions_in_a_real_browser(server):
     with sync_playwright() as playwright:
         browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(f"{server}/overlay?lang=src,es&fade=0")
+        page.goto(f"{server}/overlay?lang=src,es&fade=0&token={TOKEN}")
         page.wait_for_function(
             """() => document.querySelector('.block[data-lang="es"] .final').textContent.length > 20""",
             timeout=45_000,

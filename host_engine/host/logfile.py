@@ -1,5 +1,6 @@
 """The unattended host's own log: everything it logs at INFO and above, one JSON object a line, in its state folder,
-rotated so that a week of nights cannot fill the disk. What the terminal shows stays as the command line chose."""
+rotated so that a week of nights cannot fill the disk, URLs redacted (stream keys). What the terminal shows stays
+as the command line chose."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from host_engine.urls import RedactUrls
 
 LOG_BYTES = 20 * 2**20
 LOG_BACKUPS = 5
@@ -37,6 +40,7 @@ def log_to_file(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     handler.setFormatter(JsonLines())
+    handler.addFilter(RedactUrls())
     handler.setLevel(logging.INFO)
     package.addHandler(handler)
     package.setLevel(min(shown, logging.INFO))

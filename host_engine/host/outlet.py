@@ -11,6 +11,7 @@ still for a moment; every word is heard, in time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host_engine.errors import HostEngineError
 from host_engine.media import VideoEncoder
+from host_engine.urls import redact, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class _Frame:
 class Outlet:
     def __init__(self, target: str, size: tuple[int, int], fps: float, audio_rate: int) -> None:
         self.target, self.size, self.fps, self.audio_rate = target, size, fps, audio_rate
+        self.name = redact(target)
+        """How logs and thread names call it: an RTMP URL holds the stream key."""
         self.starts = 0
         self.failures = 0
         self.dropped = 0
@@ -52,7 +55,7 @@ class Outlet:
         self._encoder: VideoEncoder | None = None
         self._full_since: float | None = None
         self._frames: queue.Queue[_Frame | None] = queue.Queue(maxsize=round(fps))
-        self._thread = threading.Thread(target=self._serve, name=f"outlet {target}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"outlet {self.name}", daemon=True)
         self._thread.start()
 
     def write(self, frame: np.ndarray, audio: np.ndarray) -> None:
@@ -77,12 +80,13 @@ class Outlet:
         if self._full_since is None:
             self._full_since = now
         elif now - self._full_since > STALL_SECONDS and (encoder := self._encoder) is not None:
-            log.warning("output %s took no frames for %.0f s; stopping FFmpeg", self.target, STALL_SECONDS)
+            log.warning("output %s took no frames for %.0f s; stopping FFmpeg", self.name, STALL_SECONDS)
             encoder.kill()
             self._full_since = None
 
     def close(self) -> None:
-        """Finish, with the audio still held (the last frame carries it)."""
+        """Finish, with the audio still held (the last frame carries it); a stuck FFmpeg is killed, and no wait is
+        longer than `STALL_SECONDS`."""
         try:
             if self._held and self._last is not None:
                 self._frames.put(_Frame(self._last, np.concatenate(self._held), len(self._held)), timeout=STALL_SECONDS)
@@ -90,8 +94,11 @@ class Outlet:
         except queue.Full:
             if (encoder := self._encoder) is not None:
                 encoder.kill()
-            self._frames.put(None)
-        self._thread.join()
+            with contextlib.suppress(queue.Full):
+                self._frames.put(None, timeout=STALL_SECONDS)
+        self._thread.join(STALL_SECONDS)
+        if self._thread.is_alive():
+            log.warning("output %s did not finish in time; left behind", self.name)
 
     def _open(self) -> VideoEncoder:
         target = self.target if "://" in self.target else time.strftime(self.target)
@@ -99,27 +106,32 @@ class Outlet:
         return VideoEncoder(target, self.size, self.fps, audio_rate=self.audio_rate)
 
     def _serve(self) -> None:
+        """Any failure (FFmpeg exiting, failing to start, the disk) restarts the output; the thread never dies
+        while frames come."""
         delay, retry_at, opened = RETRY_SECONDS[0], 0.0, 0.0
         while (item := self._frames.get()) is not None:
-            if self._encoder is None:
-                if time.monotonic() < retry_at:
-                    self.dropped += 1
-                    self.audio_lost += item.repeats
-                    continue
-                self._encoder, opened = self._open(), time.monotonic()
+            if self._encoder is None and time.monotonic() < retry_at:
+                self.dropped += 1
+                self.audio_lost += item.repeats
+                continue
             try:
+                if self._encoder is None:
+                    self._encoder, opened = self._open(), time.monotonic()
                 self._encoder.write(item.image, item.audio)
                 for _ in range(item.repeats - 1):
                     self._encoder.write(item.image)
                 if time.monotonic() - opened > RETRY_SECONDS[1]:
                     delay = RETRY_SECONDS[0]  # it has been up a while: the next failure retries quickly again
-            except HostEngineError as exc:
+            except Exception as exc:
                 self.failures += 1
-                log.warning("output %s failed (%s); starting it again in %.0f s", self.target, exc, delay)
+                reason = redact_text(str(exc))
+                log.warning("output %s failed (%s); starting it again in %.0f s", self.name, reason, delay)
+                if self._encoder is not None:
+                    self._encoder.kill()
                 self._encoder, retry_at = None, time.monotonic() + delay
                 delay = min(2 * delay, RETRY_SECONDS[1])
         if self._encoder is not None:
             try:
                 self._encoder.close()
-            except HostEngineError as exc:
-                log.warning("output %s did not close cleanly: %s", self.target, exc)
+            except Exception as exc:
+                log.warning("output %s did not close cleanly: %s", self.name, redact_text(str(exc)))

@@ -12,14 +12,12 @@ every line, so a restarted process resumes where it was and answers nobody twice
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -29,15 +27,18 @@ from host_engine.avatar.stage import frame_size
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import CaptionEvent
-from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations, phrase
-from host_engine.host.chat import ChatGate, Comment
+from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
+from host_engine.host.chat import Admission, ChatGate, Comment
 from host_engine.host.irc import IrcChat
+from host_engine.host.journal import Journal
 from host_engine.host.moderation import check_line
 from host_engine.host.open_answers import load_model
 from host_engine.host.outlet import Outlet
+from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.state import ShowState
 from host_engine.host.voicing import Urgency, Voice
+from host_engine.media import recover_partials
 from host_engine.text import has_unspaced_script
 from host_engine.tts import SpeechChunk
 
@@ -55,6 +56,15 @@ GROUP_MAX = 4
 AUDIO_RATE = 24000
 RENDER_RETRY_SECONDS = 0.5
 """A renderer that failed starts again after this pause (the outputs hold their last frame meanwhile)."""
+RESTART_SECONDS = (1.0, 30.0)
+"""A stage that failed (the speaker, the IRC reader, the start-up work) starts again after this pause, doubling."""
+REPLY_QUEUE = 100
+"""Answers waiting to be said, at most; a comment that finds the queue full is refused before any MT or LLM work."""
+VOICE_ATTEMPTS = 2
+"""An answer whose voice failed (studio voice and fallback) is queued again this many times in all."""
+STOP_SECONDS = 5.0
+"""Longest wait for a thread at shutdown."""
+STAGES = ("render", "speaker", "irc", "voice", "answer", "prepare")
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,9 @@ class Counters:
     comments_in: int = 0
     answered: int = 0
     blocked: dict[str, int] = field(default_factory=dict)
-    render_restarts: int = 0
+    restarts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    """Failures per stage (`STAGES`), each logged with its traceback and followed by a restart (for the voice: the
+    line said again, or skipped after `VOICE_ATTEMPTS`)."""
 
 
 @dataclass
@@ -102,6 +114,10 @@ class _Line:
     ack: str | None = None
     """A short acknowledgement said before the answer ("Great question!"): it is in the voice's memory, so it
     plays at once while the viewer's name is synthesized."""
+    name: str | None = None
+    """The viewer's name as the answer says it (checked by the chat gate): said once, never remembered."""
+    attempts: int = 1
+    voice_failed: bool = False
 
     def voiced(self) -> list[str]:
         """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""
@@ -142,9 +158,10 @@ class Show:
         self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
         self.state = ShowState.load(pipeline.state_dir / "state.json")
         pipeline.state_dir.mkdir(parents=True, exist_ok=True)
-        self._journal_path = pipeline.state_dir / "events.jsonl"
+        self.journal = Journal(pipeline.state_dir / "events.jsonl")
         self.counters = Counters()
         self.gate = ChatGate(pipeline)
+        self.gate.prepare()
         translations = Translations(engines.translator.translate, pipeline.state_dir / "translations.json")
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         self.rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
@@ -157,9 +174,11 @@ class Show:
         self.avatar = LiveAvatar(
             load_pack(pipeline.avatar.pack), frame_size(pipeline.avatar.size), pipeline.avatar.fps, AUDIO_RATE
         )
-        self._replies: asyncio.PriorityQueue[tuple[float, int, _Line]] = asyncio.PriorityQueue(maxsize=100)
+        self._replies: asyncio.PriorityQueue[tuple[float, int, _Line]] = asyncio.PriorityQueue(REPLY_QUEUE)
         """(arrival time, less `ON_AIR_HEAD_START` for the product on air; arrival order; line)."""
         self._arrivals = 0
+        self._answering = 0
+        """Comments between the gate and the reply queue (their answers being built): they count against it."""
         self.voice = Voice(
             lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
         )
@@ -170,12 +189,13 @@ class Show:
         """Set once the start-up work is done: the overlay's translations, and the voice's memory of the lines said
         again and again (a minute or two after the show starts)."""
 
-    def _journal(self, event: str, fields: dict[str, object]) -> None:
-        """One JSON line per event in `state_dir/events.jsonl`: what the host said and what it refused, for the
-        morning review (the viewer's own words are not kept: they may be abuse or injection)."""
-        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
-        with self._journal_path.open("a", encoding="utf-8") as journal:
-            journal.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def count_blocked(self, reason: str) -> None:
+        self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
+
+    def _failed(self, stage: str) -> None:
+        """Log the exception being handled with its traceback, and count it."""
+        self.counters.restarts[stage] += 1
+        log.exception("stage %s failed (%d so far); it starts again", stage, self.counters.restarts[stage])
 
     @property
     def reply_queue_depth(self) -> int:
@@ -189,36 +209,58 @@ class Show:
                 if not verdict.allowed:
                     raise HostEngineError(f"the rundown breaks market '{market.id}' rules: {verdict.reason}")
 
-    async def submit(self, comment: Comment) -> bool:
-        """Take one comment from any chat source; True when an answer was queued."""
+    async def submit(self, comment: Comment, restored: bool = False) -> bool:
+        """Take one comment from any chat source; True when an answer was queued. A comment accepted before a
+        restart (`restored`) is not throttled again: it was admitted once, and is answered once."""
         self.counters.comments_in += 1
         received = time.monotonic()
-        if self.state.was_answered(comment.id):
+        if not restored and (self.state.was_answered(comment.id) or comment.id in self.state.pending):
             return False
-        admission = self.gate.admit(comment)
+        if not restored and self._replies.qsize() + self._answering >= REPLY_QUEUE:
+            self._refused(comment.id, None, "queue full")
+            return False
+        admission = self.gate.admit(comment, throttle=not restored)
         if not admission.accepted:
-            reason = admission.decision.verdict.value
-            self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
-            log.info("comment %s from %s not answered: %s", comment.id, comment.user, admission.decision.reason)
-            self._journal("blocked", {"comment_id": comment.id, "lang": admission.lang, "reason": reason})
-            return False
-        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
-        answer = await asyncio.to_thread(self.answerer.answer, admission, on_air)  # may call MT: off the loop
-        self._arrivals += 1
-        acks = phrase(answer.lang, "ack")
-        ack = acks[self._arrivals % len(acks)] if answer.kind != "fallback" else None
-        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, ack=ack)
-        line.captions = {line.lang: line.said}
-        try:
-            head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
-            self._replies.put_nowait((received - head_start, self._arrivals, line))
-        except asyncio.QueueFull:
-            self.counters.blocked["queue full"] = self.counters.blocked.get("queue full", 0) + 1
+            self._refused(comment.id, admission.lang, admission.decision.verdict.value, admission.decision.reason)
             return False
         self.state.pending[comment.id] = {"user": comment.user, "text": comment.text, "platform": comment.platform}
         self.state.save()
-        self._prepare(line)
+        self._answering += 1
+        try:
+            self._queue(await self._answer(admission), comment, admission.name, received)
+        finally:
+            self._answering -= 1
         return True
+
+    def _refused(self, comment_id: str, lang: str | None, reason: str, why: str = "") -> None:
+        self.count_blocked(reason)
+        if self.state.pending.pop(comment_id, None) is not None:  # restored, and refused by today's rules
+            self.state.save()
+        log.info("comment %s not answered: %s", comment_id, why or reason)
+        self.journal.write("blocked", {"comment_id": comment_id, "lang": lang, "reason": reason})
+
+    async def _answer(self, admission: Admission) -> Answer:
+        """The answer, built off the event loop (it may call MT or the language model); a fault there is logged
+        and the viewer gets the polite fallback rather than nothing."""
+        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
+        try:
+            return await asyncio.to_thread(self.answerer.answer, admission, on_air)
+        except Exception:
+            self._failed("answer")
+            return self.answerer.fallback(admission)
+
+    def _queue(self, answer: Answer, comment: Comment, name: str, received: float, attempts: int = 1) -> None:
+        """Queue the answer and start voicing it (the caller made sure the queue has room)."""
+        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
+        self._arrivals += 1
+        acks = phrase(answer.lang, "ack")
+        ack = acks[self._arrivals % len(acks)] if answer.kind != "fallback" else None
+        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, ack=ack, name=name)
+        line.attempts = attempts
+        line.captions = {line.lang: line.said}
+        head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
+        self._replies.put_nowait((received - head_start, self._arrivals, line))
+        self._prepare(line)
 
     def _prepare(self, line: _Line) -> _Line:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
@@ -231,14 +273,15 @@ class Show:
             done = 0
             try:
                 for index, (piece, part) in enumerate(zip(said, line.parts, strict=True)):
-                    remember = line.comment is None or line.comment.user not in piece  # not the viewer's name
+                    remember = line.name is None or line.name not in piece  # not the viewer's name
                     async for chunk in self.voice.say(line.lang, piece, urgency, remember):
                         line.ready[index] = line.ready[index] or time.monotonic()
                         part.put_nowait(chunk)
                     part.put_nowait(None)
                     done += 1
-            except HostEngineError as exc:
-                log.error("could not say %r: %s", line.text, exc)
+            except Exception:
+                line.voice_failed = True
+                self._failed("voice")
             finally:
                 for part in line.parts[done:]:
                     part.put_nowait(None)
@@ -349,21 +392,36 @@ class Show:
                 if id(owner) not in started:
                     started.add(id(owner))
                     at = self.avatar.frame_index / self.avatar.fps + ahead
-                    self._first_audio(owner, owner.ready[index], time.monotonic() + ahead, at)
+                    loop = asyncio.get_running_loop()
+                    loop.call_later(ahead, self._first_audio, owner, owner.ready[index], at)
                     if owner is line:
-                        asyncio.get_running_loop().call_later(ahead, self._caption, line, at, chunk.duration)
+                        loop.call_later(ahead, self._caption, line, at, chunk.duration)
             if owner is not line and owner.synthesis is not None:
                 owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
+        for owner in (line, *line.joined):
+            if owner.voice_failed and id(owner) not in started:
+                self._voice_failed(owner)
         if line.kind == "rundown":
             self._advance()
         self.state.save()
 
-    def _first_audio(self, line: _Line, made: float | None, plays: float, at: float) -> None:
-        """`line` starts playing at `plays` (its first audio was synthesized at `made`): journal and count it."""
+    def _voice_failed(self, line: _Line) -> None:
+        """An answer that could not be voiced at all is queued again, up to `VOICE_ATTEMPTS`; after that it stays
+        pending in the state (a restart tries it again) and the journal says so."""
+        if line.comment is None or line.answer is None or line.name is None or line.received is None:
+            return
+        if line.attempts < VOICE_ATTEMPTS and not self._replies.full():
+            self._queue(line.answer, line.comment, line.name, line.received, line.attempts + 1)
+        else:
+            self.journal.write("unvoiced", {"comment_id": line.comment.id, "lang": line.lang})
+
+    def _first_audio(self, line: _Line, made: float | None, at: float) -> None:
+        """`line` starts playing now (its first audio was synthesized at `made`): a comment is answered once it is
+        heard, not when its answer is queued; journal and count it."""
         ready = starts = None
         if line.comment is not None and line.received is not None and made is not None:
             ready = made - line.received
-            starts = plays - line.received
+            starts = time.monotonic() - line.received
             self.state.answered.append(line.comment.id)
             self.state.pending.pop(line.comment.id, None)
             self.counters.answered += 1
@@ -372,7 +430,7 @@ class Show:
         label = line.answer.ad_label if line.answer else None
         comment_id = line.comment.id if line.comment else None
         spoken = Spoken(line.said, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
-        self._journal("spoken", asdict(spoken))
+        self.journal.write("spoken", asdict(spoken))
         self.on_spoken(spoken)
 
     def _advance(self) -> None:
@@ -387,24 +445,33 @@ class Show:
         else:
             self.state.line += 1
 
-    async def _speaker(self, stop: asyncio.Event) -> None:
-        """One line after another; a line that fails is logged and skipped, the show goes on."""
+    async def _supervised(self, stage: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+        """Run a stage until it returns or `stop`; a failure is logged, counted and the stage started again after
+        a pause that doubles while it keeps failing (no stage dies silently)."""
+        delay = RESTART_SECONDS[0]
         while not stop.is_set():
-            line = self._next_line()
+            began = time.monotonic()
             try:
-                await self._speak(line)
+                await run()
+                return
             except Exception:
-                log.exception("the host could not say %r; going on", line.text)
-                await asyncio.sleep(1.0)
+                self._failed(stage)
+            if time.monotonic() - began > RESTART_SECONDS[1]:
+                delay = RESTART_SECONDS[0]
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RESTART_SECONDS[1])
 
-    async def _irc(self, stop: asyncio.Event) -> None:
+    async def _speaker(self) -> None:
+        """One line after another (a line that fails ends this run; the supervisor starts the next)."""
+        while True:
+            await self._speak(self._next_line())
+
+    async def _irc(self) -> None:
         irc = self.pipeline.chat.irc
         if irc is None:
             return
         async for comment in IrcChat(irc.server, irc.port, irc.channel, irc.nick).comments():
             await self.submit(comment)
-            if stop.is_set():
-                return
 
     def _render(self, sink: Callable[[np.ndarray, np.ndarray], None], halt: threading.Event) -> None:
         """The avatar's frames into `sink` until `halt`; a renderer that fails is logged and started again, so a bad
@@ -413,14 +480,17 @@ class Show:
             try:
                 self.avatar.run(sink, halt)
             except Exception:
-                self.counters.render_restarts += 1
-                log.exception("the avatar renderer failed; starting it again in %.1f s", RENDER_RETRY_SECONDS)
+                self._failed("render")
                 halt.wait(RENDER_RETRY_SECONDS)
 
     async def run(self, stop: asyncio.Event, outputs: list[str] | None = None) -> None:
         """Stream the show into `outputs` (the pipeline's, unless given) until `stop` is set. File names may hold
-        strftime fields (`night-%Y%m%d-%H%M.mkv`), so a restarted show starts a new file."""
+        strftime fields (`night-%Y%m%d-%H%M.mkv`), so a restarted show starts a new file; recordings a killed run
+        left hidden are made visible first (`NAME-recovered.EXT`)."""
         targets = outputs if outputs is not None else [o.target for o in self.pipeline.outputs]
+        for target in targets:  # before any output opens: a fixed name would be overwritten
+            if "://" not in target:
+                recover_partials(target)
         size, fps = self.avatar.renderer.size, self.avatar.fps
         self.outlets = [Outlet(target, size, fps, AUDIO_RATE) for target in targets]
         halt = threading.Event()
@@ -432,10 +502,9 @@ class Show:
         renderer = threading.Thread(target=self._render, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
         for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
-            del self.state.pending[comment_id]
-            await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]))
-        tasks = [self._speaker(stop), self._irc(stop), self._get_ready(halt)]
-        running = [asyncio.create_task(task) for task in tasks]
+            await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]), restored=True)
+        stages = {"speaker": self._speaker, "irc": self._irc, "prepare": lambda: self._get_ready(halt)}
+        running = [asyncio.create_task(self._supervised(name, run, stop)) for name, run in stages.items()]
         try:
             await stop.wait()
         finally:
@@ -443,8 +512,7 @@ class Show:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            await asyncio.to_thread(renderer.join)
-            for outlet in self.outlets:
-                await asyncio.to_thread(outlet.close)
+            await asyncio.to_thread(renderer.join, STOP_SECONDS)
+            await asyncio.gather(*(asyncio.to_thread(outlet.close) for outlet in self.outlets))
             self.voice.close()
             self.state.save()

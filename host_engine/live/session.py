@@ -27,6 +27,10 @@ from host_engine.subtitles import Cue, SubtitleAppender, cues_from_words
 
 log = logging.getLogger(__name__)
 
+MAX_BEHIND_SECONDS = 10.0
+"""Audio read but not yet recognized, at most: past it the source is not read until a pass takes it, so a source
+faster than the recognizer (a file, a client pushing faster than real time) waits instead of filling memory."""
+
 
 @dataclass(frozen=True)
 class LiveRequest:
@@ -51,6 +55,7 @@ class LiveSession:
         self._ended = False
         self._failure: SourceError | None = None
         self._wake = asyncio.Event()
+        self._taken = asyncio.Event()
         self._files: dict[str, SubtitleAppender] = {}
         self._to_translate: dict[str, asyncio.Queue[ClosedSentence | None]] = {}
 
@@ -86,9 +91,9 @@ class LiveSession:
                 raise self._failure
         except HostEngineError as exc:
             self._publish(ErrorEvent(str(exc), self.clock(), fatal=True))
-        except Exception as exc:  # one broken session must not take the others (or the server) down
+        except Exception:  # one broken session must not take the others (or the server) down
             log.exception("live session %s failed", self.source.name)
-            self._publish(ErrorEvent(f"internal error: {exc}", self.clock(), fatal=True))
+            self._publish(ErrorEvent("internal error (the server's log says why)", self.clock(), fatal=True))
         self._publish(EndEvent(self.clock(), round(self._received, 3)))
 
     def _check_targets(self) -> None:
@@ -115,6 +120,9 @@ class LiveSession:
                 self._received += seconds
                 if self._pending_seconds >= self.settings.step_seconds:
                     self._wake.set()
+                while self._pending_seconds >= MAX_BEHIND_SECONDS:
+                    self._taken.clear()
+                    await self._taken.wait()
         except SourceError as exc:
             self._failure = exc
         finally:
@@ -131,6 +139,7 @@ class LiveSession:
             ended = self._ended
             audio = np.concatenate(self._pending) if self._pending else np.zeros(0, np.float32)
             self._pending, self._pending_seconds = [], 0.0
+            self._taken.set()
             began = time.monotonic()
             result = await asyncio.to_thread(transcriber.process, audio, ended)
             log.debug(
@@ -156,7 +165,10 @@ class LiveSession:
             try:
                 translate = self.engines.translator.translate
                 [text] = await asyncio.to_thread(translate, [sentence.text], sentence.lang, lang)
-            except HostEngineError as exc:
+            except Exception as exc:  # one sentence lost to a translator fault, not the language's captions
+                if not isinstance(exc, HostEngineError):
+                    log.exception("translating sentence %d into %s failed", sentence.number, lang)
+                    exc = HostEngineError("the translator failed (the server's log says why)")
                 self._publish(ErrorEvent(f"no {sentence.lang}->{lang} translation: {exc}", self.clock(), fatal=False))
                 continue
             start, end = sentence.words[0].start, sentence.words[-1].end

@@ -7,7 +7,9 @@ Every source yields 16 kHz mono float32 chunks as they become available; a failu
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -16,6 +18,9 @@ import numpy as np
 from host_engine.asr import SAMPLE_RATE
 from host_engine.errors import HostEngineError
 from host_engine.media import ffmpeg_binary
+from host_engine.urls import PROTOCOL_WHITELIST, redact, redact_text
+
+log = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 0.1
 STALL_SECONDS = 10.0
@@ -33,19 +38,27 @@ class AudioSource(Protocol):
 
 
 class FFmpegSource:
-    """Decode `url` with the ffmpeg CLI. `realtime` paces a file at 1x, as if it were a live feed."""
+    """Decode `url` with the ffmpeg CLI. `realtime` paces a file at 1x, as if it were a live feed.
 
-    def __init__(self, url: str, realtime: bool = False, stall_seconds: float = STALL_SECONDS) -> None:
-        self.name = url
+    A network URL is opened with FFmpeg limited to network protocols. FFmpeg's own words about a failure (URLs
+    redacted) end the `SourceError` only when `show_ffmpeg_errors` (the operator's command line); a server's
+    clients get a plain message and the server's log gets FFmpeg's words."""
+
+    def __init__(
+        self, url: str, realtime: bool = False, stall_seconds: float = STALL_SECONDS, show_ffmpeg_errors: bool = True
+    ) -> None:
+        self.name = redact(url)
         self.url = url
         self.realtime = realtime
         self.stall_seconds = stall_seconds
+        self.show_ffmpeg_errors = show_ffmpeg_errors
 
     def _command(self) -> list[str]:
         network = "://" in self.url and not self.url.startswith("file:")
-        timeout = ["-rw_timeout", str(int(self.stall_seconds * 1_000_000))] if network else []
+        limits = ["-rw_timeout", str(int(self.stall_seconds * 1_000_000))] if network else []
+        limits += ["-protocol_whitelist", PROTOCOL_WHITELIST] if network else []
         return [
-            ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *timeout, "-i", self.url,
+            ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", *limits, "-i", self.url,
             "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-",
         ]  # fmt: skip
 
@@ -74,10 +87,13 @@ class FFmpegSource:
                     yield samples
                 if len(data) < chunk_bytes:
                     break
-            stderr = (await process.stderr.read()).decode(errors="replace").strip().splitlines()
+            stderr = redact_text((await process.stderr.read()).decode(errors="replace")).strip().splitlines()
             if await process.wait() != 0:
-                reason = stderr[-1] if stderr else f"ffmpeg exited with {process.returncode}"
-                raise SourceError(reason if reason.startswith(self.url) else f"{self.name}: {reason}")
+                reason = stderr[-1] if stderr else f"FFmpeg exited with {process.returncode}"
+                if self.show_ffmpeg_errors:
+                    raise SourceError(reason if reason.startswith(self.name) else f"{self.name}: {reason}")
+                log.warning("FFmpeg could not read %s: %s", self.name, reason)
+                raise SourceError(f"{self.name}: the input could not be read (the server's log says why)")
             if sent == 0:
                 raise SourceError(f"{self.name}: no audio stream in this input")
         finally:
@@ -87,30 +103,52 @@ class FFmpegSource:
 
 
 class PushedSource:
-    """PCM pushed by a client (the WebSocket endpoint): `push` whole chunks, then `close` or `fail`."""
+    """PCM pushed by a client (the WebSocket endpoint): `push` whole chunks, then `close` or `fail`. At most
+    `max_seconds` of audio wait here; `push` waits for room, so a client faster than real time is slowed down.
+    Closing never waits: what was pushed before is still read."""
 
-    def __init__(self, name: str, max_chunks: int = 600) -> None:
+    def __init__(self, name: str, max_seconds: float = 5.0) -> None:
         self.name = name
-        self._queue: asyncio.Queue[np.ndarray | SourceError | None] = asyncio.Queue(max_chunks)
+        self._max = round(max_seconds / CHUNK_SECONDS)
+        self._chunks: deque[np.ndarray] = deque()
+        self._closed = False
+        self._failure: SourceError | None = None
+        self._changed = asyncio.Condition()
+
+    @property
+    def full(self) -> bool:
+        return len(self._chunks) >= self._max
 
     async def push(self, samples: np.ndarray) -> None:
-        """Waits when the recognizer is far behind: the client's sending slows down instead of memory growing."""
-        await self._queue.put(samples.astype(np.float32, copy=False))
+        samples = samples.astype(np.float32, copy=False)
+        step = round(CHUNK_SECONDS * SAMPLE_RATE)
+        for start in range(0, samples.size, step):
+            async with self._changed:
+                await self._changed.wait_for(lambda: not self.full or self._closed)
+                self._chunks.append(samples[start : start + step])
+                self._changed.notify_all()
 
     async def close(self) -> None:
-        await self._queue.put(None)
+        async with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
     async def fail(self, message: str) -> None:
-        await self._queue.put(SourceError(f"{self.name}: {message}"))
+        self._failure = SourceError(f"{self.name}: {message}")
+        await self.close()
 
     async def chunks(self) -> AsyncIterator[np.ndarray]:
         while True:
-            try:
-                item = await asyncio.wait_for(self._queue.get(), STALL_SECONDS * 6)
-            except TimeoutError:
-                raise SourceError(f"{self.name}: the client sent no audio for {STALL_SECONDS * 6:g} s") from None
-            if item is None:
-                return
-            if isinstance(item, SourceError):
-                raise item
-            yield item
+            async with self._changed:
+                ready = self._changed.wait_for(lambda: self._chunks or self._closed)
+                try:
+                    await asyncio.wait_for(ready, STALL_SECONDS * 6)
+                except TimeoutError:
+                    raise SourceError(f"{self.name}: the client sent no audio for {STALL_SECONDS * 6:g} s") from None
+                if not self._chunks:
+                    if self._failure is not None:
+                        raise self._failure
+                    return
+                chunk = self._chunks.popleft()
+                self._changed.notify_all()
+            yield chunk

@@ -1,8 +1,10 @@
 """`host-engine serve`: caption WebSockets, a PCM ingest WebSocket, and the OBS overlay page.
 
 Sessions are named (`?session=...`, default "default"). A session's events go to every caption subscriber of
-that name; each subscriber has its own bounded queue, so a slow browser loses old events, never the server's
-memory. One failing session (a dead URL, a client sending garbage) ends with an error event; others carry on.
+that name. One failing session (a dead URL, a client sending garbage) ends with an error event; others carry on.
+Every route needs the token (server/auth.py). A client may start a session on a network stream only (urls.py),
+never on a local file, unless the operator started the server with `allow_local_inputs`. Running sessions are
+capped, and a client pushing audio faster than it is recognized is slowed down, never buffered without bound.
 """
 
 from __future__ import annotations
@@ -11,17 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Annotated
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, Response
-from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from fastapi import FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
 
 from host_engine.asr import SAMPLE_RATE
 from host_engine.engines import Engines
@@ -31,69 +29,53 @@ from host_engine.languages import parse_language_list
 from host_engine.live.session import LiveRequest, LiveSession
 from host_engine.live.sources import AudioSource, FFmpegSource, PushedSource
 from host_engine.media import resample
+from host_engine.server.auth import Access, protect
+from host_engine.server.overlay import SESSION_PATTERN, Channel, Channels, SessionName, mount_overlay
+from host_engine.urls import check_stream_url
 
-STATIC = Path(__file__).parent / "static"
-SUBSCRIBER_QUEUE = 512
-REPLAY_EVENTS = 32
-"""A page that connects mid-session first gets this many recent events, so it shows the current captions."""
+MAX_SESSIONS = 4
+"""Sessions running at once: each runs Whisper passes, and a 2-core machine keeps up with about two."""
 PCM_RATES = range(8000, 96001)
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Channel:
-    """Fan-out of one session's events to its subscribers."""
-
-    subscribers: set[asyncio.Queue[str]] = field(default_factory=set)
-    recent: deque[str] = field(default_factory=lambda: deque(maxlen=REPLAY_EVENTS))
-    running: bool = False
-
-    def publish(self, event: LiveEvent) -> None:
-        line = event.to_json()
-        self.recent.append(line)
-        for queue in self.subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(line)
-
-
 class StartSession(BaseModel):
-    input: str
-    to: str = ""
-    src: str | None = None
+    input: str = Field(min_length=1, max_length=2048)
+    to: str = Field(default="", max_length=120)
+    src: str | None = Field(default=None, max_length=16)
     realtime: bool = False
-    session: str = "default"
+    session: str = Field(default="default", pattern=SESSION_PATTERN)
 
 
 class Hub:
     def __init__(self, engines: Engines) -> None:
         self.engines = engines
-        self.channels: dict[str, Channel] = {}
+        self.channels = Channels()
         self.tasks: set[asyncio.Task[None]] = set()
-
-    def channel(self, name: str) -> Channel:
-        return self.channels.setdefault(name, Channel())
 
     def request(self, to: str, src: str | None) -> LiveRequest:
         return LiveRequest(targets=tuple(parse_language_list(to)) if to else (), source_lang=src or None)
 
     def start(self, name: str, source: AudioSource, request: LiveRequest) -> Channel:
         """Run a session in the background, publishing into channel `name`."""
-        channel = self.channel(name)
+        if len(self.tasks) >= MAX_SESSIONS:
+            raise HostEngineError(f"{MAX_SESSIONS} sessions are running; wait for one to end")
+        channel = self.channels.get(name)
         if channel.running:
             raise HostEngineError(f"session '{name}' is already running")
         channel.running = True
-        task = asyncio.create_task(self._pump(channel, LiveSession(source, self.engines, request).events()))
+        task = asyncio.create_task(self._pump(name, channel, LiveSession(source, self.engines, request).events()))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return channel
 
-    async def _pump(self, channel: Channel, events: AsyncIterator[LiveEvent]) -> None:
+    async def _pump(self, name: str, channel: Channel, events: AsyncIterator[LiveEvent]) -> None:
         try:
             async for event in events:
                 channel.publish(event)
         finally:
             channel.running = False
+            self.channels.forget_idle(name)
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -101,23 +83,29 @@ class Hub:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def create_app(engines: Engines | None = None, boot: StartSession | None = None) -> FastAPI:
-    """The app; `boot` starts one session (e.g. `serve --input URL`) when the server starts."""
+def create_app(
+    access: Access, engines: Engines | None = None, boot: StartSession | None = None, allow_local_inputs: bool = False
+) -> FastAPI:
+    """The app; `boot` starts one session (the operator's `serve --input`, which may be a file) when it starts.
+    `allow_local_inputs` lets clients start sessions on local files too (trusted clients only)."""
     hub = Hub(engines or Engines())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if boot is not None:
-            _start(boot)
+            _start(boot, trusted=True)
         yield
         await hub.stop()
 
     app = FastAPI(title="host-engine", lifespan=lifespan)
+    protect(app, access)
     app.state.hub = hub
-    mount_overlay(app, hub.channel)
+    mount_overlay(app, hub.channels)
 
-    def _start(body: StartSession) -> None:
-        hub.start(body.session, FFmpegSource(body.input, body.realtime), hub.request(body.to, body.src))
+    def _start(body: StartSession, trusted: bool = False) -> None:
+        url = body.input if trusted or allow_local_inputs else check_stream_url(body.input)
+        source = FFmpegSource(url, body.realtime, show_ffmpeg_errors=trusted)
+        hub.start(body.session, source, hub.request(body.to, body.src))
 
     @app.get("/sessions")
     async def sessions() -> dict[str, dict[str, object]]:
@@ -125,7 +113,8 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
 
     @app.post("/sessions", status_code=201)
     async def start_session(body: StartSession) -> dict[str, str]:
-        """Caption a file or stream URL (rtmp://, srt://, udp://, HLS) into session `body.session`."""
+        """Caption a network stream (rtmp://, rtmps://, srt://, udp://, rtp://, an http(s) HLS .m3u8) into
+        session `body.session`; local files only on a server started with --allow-local-inputs."""
         try:
             _start(body)
         except HostEngineError as exc:
@@ -134,10 +123,15 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
 
     @app.websocket("/ws/audio")
     async def audio(
-        socket: WebSocket, session: str = "default", to: str = "", src: str | None = None, rate: int = SAMPLE_RATE
+        socket: WebSocket,
+        session: SessionName = "default",
+        to: Annotated[str, Query(max_length=120)] = "",
+        src: Annotated[str | None, Query(max_length=16)] = None,
+        rate: int = SAMPLE_RATE,
     ) -> None:
         """Client pushes 16-bit little-endian mono PCM at `rate` in binary messages; sends {"type": "end"} (or
-        closes) when done. The session's events come back on this socket and go to /ws/captions subscribers."""
+        closes) when done. The session's events come back on this socket and go to /ws/captions subscribers.
+        A client sending faster than real time is told so once and read no faster than the session takes it."""
         await socket.accept()
         try:
             if rate not in PCM_RATES:
@@ -149,8 +143,7 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
             await socket.send_text(ErrorEvent(str(exc), 0.0, fatal=True).to_json())
             await socket.close(code=1008)
             return
-        queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        channel.subscribers.add(queue)
+        queue = channel.subscribe()
         sender = asyncio.create_task(_forward(socket, queue))
         try:
             await _receive_pcm(socket, source, rate)
@@ -158,38 +151,9 @@ def create_app(engines: Engines | None = None, boot: StartSession | None = None)
             await source.close()
             await sender
             channel.subscribers.discard(queue)
+            hub.channels.forget_idle(session)
 
     return app
-
-
-def mount_overlay(app: FastAPI, channel_for: Callable[[str], Channel]) -> None:
-    """The OBS overlay page and its caption WebSocket (`/overlay`, `/ws/captions?session=`), for any app that
-    publishes caption events into named channels."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/overlay", include_in_schema=False)
-    async def overlay() -> FileResponse:
-        return FileResponse(STATIC / "overlay.html")
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
-        return Response(status_code=204)
-
-    @app.websocket("/ws/captions")
-    async def captions(socket: WebSocket, session: str = "default") -> None:
-        await socket.accept()
-        channel = channel_for(session)
-        queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        for line in channel.recent:
-            queue.put_nowait(line)
-        channel.subscribers.add(queue)
-        try:
-            while True:
-                await socket.send_text(await queue.get())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            channel.subscribers.discard(queue)
 
 
 async def _forward(socket: WebSocket, queue: asyncio.Queue[str]) -> None:
@@ -204,7 +168,9 @@ async def _forward(socket: WebSocket, queue: asyncio.Queue[str]) -> None:
 
 
 async def _receive_pcm(socket: WebSocket, source: PushedSource, rate: int) -> None:
-    """Bad messages get a non-fatal error event and are skipped; the session carries on."""
+    """Bad messages get a non-fatal error event and are skipped; the session carries on. While the session is
+    behind, no message is read: the client's sends wait (TCP), the server holds at most the source's few seconds."""
+    told = False
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             message = await socket.receive()
@@ -222,6 +188,9 @@ async def _receive_pcm(socket: WebSocket, source: PushedSource, rate: int) -> No
             samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
             if rate != SAMPLE_RATE and samples.size:
                 samples = resample(samples, rate, SAMPLE_RATE)
+            if source.full and not told:
+                told = True
+                await socket.send_text(_warning("audio arrives faster than it is recognized; reading slowed down"))
             await source.push(samples)
 
 

@@ -4,7 +4,8 @@
 //   fade     seconds after the last update before a block fades out (default 6; 0 = never)
 //   lines    max lines per block, 1 or 2 (default 2); longer text shows its end
 //   size     font size in px (default 42)
-//   ws       full WebSocket URL (default ws(s)://<this host>/ws/captions?session=<session>)
+//   token    the server's access token, passed on to the caption WebSocket (and to this page's assets by the server)
+//   ws       full WebSocket URL (default ws(s)://<this host>/ws/captions?session=<session>&token=<token>)
 "use strict";
 
 const params = new URLSearchParams(location.search);
@@ -93,7 +94,9 @@ function onCaption(event) {
 let backoff = 500;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const url = params.get("ws") || `${scheme}://${location.host}/ws/captions?session=${encodeURIComponent(session)}`;
+  const token = params.get("token");
+  const auth = token ? `&token=${encodeURIComponent(token)}` : "";
+  const url = params.get("ws") || `${scheme}://${location.host}/ws/captions?session=${encodeURIComponent(session)}${auth}`;
   const socket = new WebSocket(url);
   let opened = 0;
   socket.onopen = () => { opened = Date.now(); };

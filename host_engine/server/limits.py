@@ -1,0 +1,122 @@
+"""Bounds on what a client can make a server hold: bytes per request and per WebSocket message, connections,
+requests per second (token buckets), and how long shutting down may wait for clients.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    import uvicorn
+
+MAX_BODY_BYTES = 64 * 1024
+"""An HTTP request body (JSON: chat, a session to start); more gets 413."""
+MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024
+"""A WebSocket message (uvicorn refuses larger ones with 1009): 10 s of 48 kHz PCM is 960 KB."""
+MAX_CONNECTIONS = 128
+"""Open connections and requests in flight; more get 503."""
+SHUTDOWN_SECONDS = 3.0
+"""How long a stopping server waits for clients before closing them: a stop never hangs on a subscriber."""
+KEYS_KEPT = 4096
+"""Clients whose token buckets are remembered (the least recently seen are dropped first)."""
+
+
+class BodyLimit:
+    """ASGI middleware: an HTTP body over `limit` bytes gets 413, whether it declares its length or streams."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class TokenBucket:
+    """`rate` events a second on average, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._tokens = burst
+        self._at = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class Buckets:
+    """One `TokenBucket` per key (a client's address), at most `KEYS_KEPT` of them."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str) -> bool:
+        bucket = self._buckets.pop(key, None) or TokenBucket(self.rate, self.burst, self.clock)
+        self._buckets[key] = bucket
+        if len(self._buckets) > KEYS_KEPT:
+            self._buckets.popitem(last=False)
+        return bucket.take()
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn settings every host-engine server shares: the caps above, no access log (URLs may hold a token)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws_max_size=MAX_SOCKET_MESSAGE_BYTES,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+    )
