@@ -299,9 +299,15 @@ class VideoEncoder:
             live_mp4 = audio_rate is not None and Path(self.target).suffix.lower() in (".mp4", ".mov")
             command += ["-movflags", LIVE_MOVFLAGS if live_mp4 else "+faststart", output]
         passed = (pipe_read,) if pipe_read is not None else ()
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed)
-        if pipe_read is not None:
-            os.close(pipe_read)
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed)
+        except OSError as exc:  # no descriptor or lock left behind
+            self._close_audio()
+            self._unlock()
+            raise HostEngineError(f"cannot start FFmpeg for {self.target}: {exc.strerror}") from None
+        finally:
+            if pipe_read is not None:
+                os.close(pipe_read)
         self.frames = 0
 
     def write(self, frame: np.ndarray, audio: np.ndarray | None = None) -> None:

@@ -15,11 +15,12 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 from ircd import free_port
+from shows import shipped_show
 
 from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
 from host_engine.host.answers import Answerer, Translations, format_price
-from host_engine.host.chat import ChatGate, Comment, detect_language
+from host_engine.host.chat import ChatGate, Comment, likely_languages
 from host_engine.host.moderation import Verdict, check_comment, check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, ServerModel, flat, invented_numbers, load_model, numbers
 from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
@@ -36,12 +37,8 @@ def full() -> Pipeline:
 
 
 @pytest.fixture(scope="session")
-def show(full: Pipeline) -> Pipeline:
-    markets = tuple(m for m in full.markets if m.id in SERVED)
-    products = tuple(
-        p.model_copy(update={"offers": {k: v for k, v in p.offers.items() if k in SERVED}}) for p in full.products
-    )
-    return full.model_copy(update={"markets": markets, "products": products})
+def show() -> Pipeline:
+    return shipped_show(SERVED)
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +111,7 @@ def test_missing_offer_for_a_market_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_language_of_comments(text: str, lang: str) -> None:
-    assert detect_language(text) == lang
+    assert likely_languages(text)[0] == lang
 
 
 def test_moderation_drops_injection_abuse_spam_and_banned_claims(full: Pipeline) -> None:
@@ -289,7 +286,7 @@ def test_open_question_answered_by_a_language_model_server(
     chat_server.replies.append("Yes, it is lightweight and folds into its own pocket. Enjoy!")
     hiking = _answer(answerer, show, "Marta", "¿Sirve para hacer senderismo?")
     assert hiking.kind == "open" and hiking.lang == "es" and hiking.text.startswith("Marta, ")
-    assert detect_language(hiking.text) == "es" and "Enjoy" not in hiking.text  # one sentence, in Spanish
+    assert likely_languages(hiking.text)[0] == "es" and "Enjoy" not in hiking.text  # one sentence, in Spanish
     [request] = chat_server.requests
     prompt = request["messages"][-1]["content"]
     assert request["model"] == "studio-llm" and "45.90 EUR" in prompt and "Sirve para" not in prompt  # in English

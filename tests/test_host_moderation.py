@@ -5,6 +5,8 @@ through the real gate and answer path, against its targets."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from host_engine.bench.moderation import SETS, LabelledSet, evaluate, failures, shipped_pipeline
@@ -262,3 +264,12 @@ def test_the_moderation_benchmark_meets_its_targets(name: str, pipeline: Pipelin
     result = evaluate(load_yaml(SETS[name], LabelledSet).root, pipeline, answerer)
     assert not failures(result), [failures(result), [(r["missed"], r["false_blocks"]) for r in result["languages"]]]
     assert result["lines_said"] >= result["innocent"]  # every accepted question and name was answered
+
+
+def test_a_long_word_costs_no_backtracking() -> None:
+    """A viewer's 299-letter word once took the link pattern over a second, on the event loop."""
+    word = "".join("abcdefghijklmnopqrstuvwxyz"[(i * 7) % 26] for i in range(299))
+    began = time.perf_counter()
+    for _ in range(20):
+        check_comment(word, US)
+    assert (time.perf_counter() - began) / 20 < 0.2  # a guard against the blow-up (over 1 s), not a benchmark

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from ircd import CHANNEL, Server, free_port, viewer
 from rtmpd import RtmpServer
+from shows import shipped_show, write_show
 
 from host_engine.config import PROJECT_ROOT
-from host_engine.host.pipeline import Chat, Irc, load_pipeline
+from host_engine.host.pipeline import Avatar, Chat, Irc
 from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu", "id", "jp", "mena")
@@ -51,22 +51,14 @@ def _wait(condition: Callable[[], bool], seconds: float, process: subprocess.Pop
 
 
 def test_overnight_host_acceptance(ircd: Server, rtmpd: RtmpServer, host_state: Path, tmp_path: Path) -> None:
-    full = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     state = host_state
-    pipeline = full.model_copy(
-        update={
-            "markets": tuple(m for m in full.markets if m.id in MARKETS),
-            "products": tuple(
-                p.model_copy(update={"offers": {k: v for k, v in p.offers.items() if k in MARKETS}})
-                for p in full.products
-            ),
-            "chat": Chat(irc=Irc(server="127.0.0.1", port=ircd.port, channel=CHANNEL, nick="mika"), per_user_seconds=0),
-            "state_dir": state,
-            "avatar": full.avatar.model_copy(update={"fps": 10.0}),  # two encoders on two cores, beside the voice
-        }
+    pipeline = shipped_show(
+        MARKETS,
+        chat=Chat(irc=Irc(server="127.0.0.1", port=ircd.port, channel=CHANNEL, nick="mika"), per_user_seconds=0),
+        state_dir=state,
+        avatar=Avatar(fps=10.0),  # two encoders on two cores, beside the voice
     )
-    config = tmp_path / "night.yaml"
-    config.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
+    config = write_show(pipeline, tmp_path / "night.yaml")
     url = f"rtmp://127.0.0.1:{rtmpd.port}/live/night"
     recordings = tmp_path / "recordings"
 

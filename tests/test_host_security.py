@@ -12,13 +12,12 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-import yaml
 from served import TOKEN, Served, served
+from shows import shipped_show, write_show
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from host_engine.config import PROJECT_ROOT
-from host_engine.host.pipeline import Chat, LanguageModel, load_pipeline
+from host_engine.host.pipeline import Chat, LanguageModel
 from host_engine.server.host_app import CHATS_PER_ADDRESS
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,22 +36,14 @@ def show(tmp_path_factory: pytest.TempPathFactory, host_translations: Path):
     state.mkdir()
     if host_translations.exists():
         (state / "translations.json").write_bytes(host_translations.read_bytes())
-    full = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
-    pipeline = full.model_copy(
-        update={
-            "markets": tuple(m for m in full.markets if m.id in MARKETS),
-            "products": tuple(
-                p.model_copy(update={"offers": {k: v for k, v in p.offers.items() if k in MARKETS}})
-                for p in full.products
-            ),
-            "chat": Chat(per_user_seconds=0),
-            "state_dir": state,
-            "language_model": LanguageModel(kind="none"),
-            "voices": {lang: f"{lang}-espeak" for lang in ("en", "es", "pt", "fr", "de")},  # warm-up in seconds
-        }
+    pipeline = shipped_show(
+        MARKETS,
+        chat=Chat(per_user_seconds=0),
+        state_dir=state,
+        language_model=LanguageModel(kind="none"),
+        voices={lang: f"{lang}-espeak" for lang in ("en", "es", "pt", "fr", "de")},  # warm-up in seconds
     )
-    config = folder / "show.yaml"
-    config.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), allow_unicode=True), encoding="utf-8")
+    config = write_show(pipeline, folder / "show.yaml")
     with served("host", "--pipeline", str(config), "--output", str(folder / "night.mkv"), folder=folder) as handle:
         deadline = time.monotonic() + 240
         while "host_ready 1.0" not in httpx.get(f"{handle.url}/metrics", headers=AUTH).text:  # start-up work done

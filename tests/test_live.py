@@ -15,7 +15,7 @@ import pytest
 from host_engine.bench.live_latency import word_latencies
 from host_engine.events import CaptionEvent, CaptionWord, EndEvent, ErrorEvent
 from host_engine.live.session import LiveRequest, LiveSession
-from host_engine.live.sources import FFmpegSource
+from host_engine.live.sources import FFmpegSource, PushedSource
 from host_engine.live.streaming import AgreementTranscriber, FixedWindowTranscriber
 from host_engine.media import decode_audio
 
@@ -202,3 +202,24 @@ def test_cli_bad_input_is_one_line(cli, tmp_path: Path, make_input, message):
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_failing_recognizer_ends_the_session_and_frees_the_client(engines, sample_clip: Path, monkeypatch):
+    """A recognizer fault ends the session with one error; a client still pushing is not left waiting for room
+    that nobody will ever make (it once waited forever, holding its connection)."""
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the model file is damaged")
+
+    monkeypatch.setattr(engines.recognizer, "transcribe", broken)
+    source = PushedSource("client")
+    speech = decode_audio(sample_clip)
+
+    async def scenario() -> tuple[list, bool]:
+        events = asyncio.create_task(_session_events(source, engines, LiveRequest(source_lang="en")))
+        pushing = asyncio.create_task(source.push(np.tile(speech, 4)))  # 2 minutes at once: far over the room
+        done = await asyncio.wait_for(events, 30)
+        await asyncio.wait_for(pushing, 5)
+        return done, pushing.done()
+
+    events, freed = asyncio.run(scenario())
+    assert [type(e) for e in events] == [ErrorEvent, EndEvent] and events[0].fatal and freed

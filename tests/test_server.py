@@ -95,6 +95,18 @@ def test_caption_subscribers_get_a_running_session(client, speech):
     assert "watched" not in client.get("/sessions").json()  # ended, nobody subscribed: forgotten
 
 
+def test_a_session_started_again_under_a_watching_overlay_starts_clean(client, speech):
+    """The overlay stays subscribed between two sessions of one name: the second pusher gets its own session's
+    events, not the first one's end (which would close it at once)."""
+    with client.websocket_connect("/ws/captions?session=again") as viewer:
+        for _ in range(2):
+            with client.websocket_connect("/ws/audio?session=again&src=en") as ws:
+                _push(ws, _pcm(speech[: 16000 * 4]), 3200)
+                pushed = _receive_all(ws)
+            assert any(e["type"] == "caption" for e in pushed) and pushed[-1]["type"] == "end"
+            assert _receive_all(viewer)[-1]["type"] == "end"
+
+
 @pytest.fixture(scope="module")
 def server(sample_clip: Path, tmp_path_factory):
     """`host-engine serve` as a user starts it, captioning the sample in real time into Spanish."""

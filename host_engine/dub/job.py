@@ -252,7 +252,9 @@ def _dub_into(
 
 
 def _publish(work: Path, out_dir: Path, report: str) -> None:
-    """Move every file of `work` into `out_dir`, the report last."""
+    """Move every file of `work` into `out_dir`, the report last; an earlier run's report goes first, so that a
+    run dying half-way through never leaves a report beside outputs it does not describe."""
+    (out_dir / report).unlink(missing_ok=True)
     for produced in sorted(work.iterdir(), key=lambda path: path.name == report):
         move_durably(produced, out_dir / produced.name)
 

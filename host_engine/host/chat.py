@@ -90,11 +90,6 @@ def likely_languages(text: str) -> list[str]:
     return codes
 
 
-def detect_language(text: str) -> str | None:
-    """The language of `text` among host-engine's, or None when lingua cannot tell."""
-    return next(iter(likely_languages(text)), None)
-
-
 def _strictest(markets: Iterable[Rules]) -> Rules:
     """Every banned word and claim of the `markets`' rules together."""
     rules = list(markets)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from host_engine.urls import RedactUrls
+from host_engine.urls import RedactUrls, redact_text
 
 LOG_BYTES = 20 * 2**20
 LOG_BACKUPS = 5
@@ -26,7 +26,7 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = redact_text(self.formatException(record.exc_info))  # chained causes hold URLs too
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -26,6 +26,8 @@ from host_engine.urls import redact, redact_text
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = (1.0, 30.0)
+CLOSE_SECONDS = 3.0
+"""The longest a stopping show waits for an output to finish its file or stream."""
 STALL_SECONDS = 3.0
 """FFmpeg taking no frames for this long is stuck (a dead RTMP peer can leave it hanging): it is killed. Audio of
 dropped frames is held this long at most; older audio is lost (and counted)."""
@@ -85,20 +87,24 @@ class Outlet:
             self._full_since = None
 
     def close(self) -> None:
-        """Finish, with the audio still held (the last frame carries it); a stuck FFmpeg is killed, and no wait is
-        longer than `STALL_SECONDS`."""
+        """Finish, with the audio still held (the last frame carries it), within `CLOSE_SECONDS` in all: an FFmpeg
+        that takes longer is killed (a recording keeps what it has, as `NAME-recovered`)."""
+        deadline = time.monotonic() + CLOSE_SECONDS
         try:
             if self._held and self._last is not None:
-                self._frames.put(_Frame(self._last, np.concatenate(self._held), len(self._held)), timeout=STALL_SECONDS)
-            self._frames.put(None, timeout=STALL_SECONDS)
+                held = _Frame(self._last, np.concatenate(self._held), len(self._held))
+                self._frames.put(held, timeout=max(0.0, deadline - time.monotonic()))
+            self._frames.put(None, timeout=max(0.0, deadline - time.monotonic()))
+            self._thread.join(max(0.0, deadline - time.monotonic()))
         except queue.Full:
+            pass
+        if self._thread.is_alive():
             if (encoder := self._encoder) is not None:
                 encoder.kill()
             with contextlib.suppress(queue.Full):
-                self._frames.put(None, timeout=STALL_SECONDS)
-        self._thread.join(STALL_SECONDS)
-        if self._thread.is_alive():
-            log.warning("output %s did not finish in time; left behind", self.name)
+                self._frames.put(None, timeout=0.5)
+            self._thread.join(0.5)
+            log.warning("output %s did not finish within %.0f s; FFmpeg was stopped", self.name, CLOSE_SECONDS)
 
     def _open(self) -> VideoEncoder:
         target = self.target if "://" in self.target else time.strftime(self.target)
@@ -127,7 +133,7 @@ class Outlet:
                 reason = redact_text(str(exc))
                 log.warning("output %s failed (%s); starting it again in %.0f s", self.name, reason, delay)
                 if self._encoder is not None:
-                    self._encoder.kill()
+                    self._encoder.abort()  # its process reaped, pipes closed, a recording kept as NAME-recovered
                 self._encoder, retry_at = None, time.monotonic() + delay
                 delay = min(2 * delay, RETRY_SECONDS[1])
         if self._encoder is not None:

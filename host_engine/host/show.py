@@ -18,12 +18,14 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 
 from host_engine.avatar.live import LiveAvatar
 from host_engine.avatar.pack import load_pack
 from host_engine.avatar.stage import frame_size
+from host_engine.detached import run_detached
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import CaptionEvent
@@ -118,6 +120,8 @@ class _Line:
     """The viewer's name as the answer says it (checked by the chat gate): said once, never remembered."""
     attempts: int = 1
     voice_failed: bool = False
+    spoken: Spoken | None = None
+    """What `_first_audio` measured when the line started playing; an answer's is journalled once it is heard."""
 
     def voiced(self) -> list[str]:
         """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""
@@ -137,6 +141,11 @@ def pieces(text: str, kind: str) -> list[str]:
     starts the answer while the rest is made (or found in memory: the rest is the same for every viewer)."""
     match = _GREETING.match(text) if kind == "answer" else None
     return [match.group(1), match.group(2)] if match else [text]
+
+
+def _in_order(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def _joined(said: list[str]) -> str:
@@ -179,6 +188,10 @@ class Show:
         self._arrivals = 0
         self._answering = 0
         """Comments between the gate and the reply queue (their answers being built): they count against it."""
+        self._queued: set[str] = set()
+        """Ids of the pending comments whose answer is queued or being said."""
+        self._unvoiced: set[str] = set()
+        """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
         self.voice = Voice(
             lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
         )
@@ -216,8 +229,9 @@ class Show:
         received = time.monotonic()
         if not restored and (self.state.was_answered(comment.id) or comment.id in self.state.pending):
             return False
-        if not restored and self._replies.qsize() + self._answering >= REPLY_QUEUE:
-            self._refused(comment.id, None, "queue full")
+        if self._room() <= 0:  # a restored comment stays pending until there is room
+            if not restored:
+                self._refused(comment.id, None, "queue full")
             return False
         admission = self.gate.admit(comment, throttle=not restored)
         if not admission.accepted:
@@ -232,6 +246,18 @@ class Show:
             self._answering -= 1
         return True
 
+    def _room(self) -> int:
+        return REPLY_QUEUE - self._replies.qsize() - self._answering
+
+    async def restore_pending(self) -> None:
+        """Queue the comments accepted before a restart and never heard answered, as far as the queue has room
+        (the speaker calls this between lines, so the rest follow as it empties)."""
+        for comment_id in [i for i in self.state.pending if i not in self._queued and i not in self._unvoiced]:
+            kept = self.state.pending.get(comment_id)
+            if kept is None or self._room() <= 0:
+                return
+            await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]), restored=True)
+
     def _refused(self, comment_id: str, lang: str | None, reason: str, why: str = "") -> None:
         self.count_blocked(reason)
         if self.state.pending.pop(comment_id, None) is not None:  # restored, and refused by today's rules
@@ -244,7 +270,7 @@ class Show:
         and the viewer gets the polite fallback rather than nothing."""
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         try:
-            return await asyncio.to_thread(self.answerer.answer, admission, on_air)
+            return await run_detached("answer", self.answerer.answer, admission, on_air)
         except Exception:
             self._failed("answer")
             return self.answerer.fallback(admission)
@@ -260,6 +286,7 @@ class Show:
         line.captions = {line.lang: line.said}
         head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
         self._replies.put_nowait((received - head_start, self._arrivals, line))
+        self._queued.add(comment.id)
         self._prepare(line)
 
     def _prepare(self, line: _Line) -> _Line:
@@ -337,7 +364,7 @@ class Show:
         """Start-up work behind the show, one job at a time (two cores serve the show first): the rundown in every
         market language for the overlay, then the voice's memory of the lines said again and again."""
         try:
-            await asyncio.to_thread(self._translate_captions, halt)
+            await run_detached("captions", self._translate_captions, halt)
         except HostEngineError as exc:
             log.error("the overlay shows the rundown in %s only: %s", self.lang, exc)
         await self.voice.warm(self._warm_up())
@@ -383,53 +410,77 @@ class Show:
             line.ack, turns = None, turns[1:]
             line.captions = {line.lang: line.said}
         started: set[int] = set()
+        heard = False
+        loop = asyncio.get_running_loop()
         for owner, index in turns:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
                 await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
                 ahead = self.avatar.queued_seconds
                 self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+                when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
                 if id(owner) not in started:
                     started.add(id(owner))
                     at = self.avatar.frame_index / self.avatar.fps + ahead
-                    loop = asyncio.get_running_loop()
-                    loop.call_later(ahead, self._first_audio, owner, owner.ready[index], at)
+                    when_it_plays.append(partial(self._first_audio, owner, owner.ready[index], at))
                     if owner is line:
-                        loop.call_later(ahead, self._caption, line, at, chunk.duration)
+                        when_it_plays.append(partial(self._caption, line, at, chunk.duration))
+                if owner is line and index == len(line.parts) - 1 and not heard:  # the answer itself, not the
+                    heard = True  # acknowledgement or the name: only now is the comment answered
+                    when_it_plays.append(partial(self._heard, [line, *line.joined]))
+                if when_it_plays:
+                    loop.call_later(ahead, _in_order, when_it_plays)
             if owner is not line and owner.synthesis is not None:
                 owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
-        for owner in (line, *line.joined):
-            if owner.voice_failed and id(owner) not in started:
-                self._voice_failed(owner)
+        if not heard:
+            for owner in (line, *line.joined):
+                self._unheard(owner)
         if line.kind == "rundown":
             self._advance()
         self.state.save()
 
-    def _voice_failed(self, line: _Line) -> None:
-        """An answer that could not be voiced at all is queued again, up to `VOICE_ATTEMPTS`; after that it stays
-        pending in the state (a restart tries it again) and the journal says so."""
+    def _heard(self, lines: list[_Line]) -> None:
+        """The answer of `lines` (one, or several joined) starts playing now: their comments are answered."""
+        for line in lines:
+            if line.comment is None:
+                continue
+            if line.spoken is not None:
+                self._said(line.spoken)
+            self.state.answered.append(line.comment.id)
+            self.state.pending.pop(line.comment.id, None)
+            self._queued.discard(line.comment.id)
+            self.counters.answered += 1
+            log.info("answered %s in %s", line.comment.id, line.lang)
+        self.state.save()
+
+    def _unheard(self, line: _Line) -> None:
+        """An answer whose voice failed before its answer piece played is queued again, up to `VOICE_ATTEMPTS`;
+        after that it stays pending in the state (the next start tries again) and the journal says so."""
         if line.comment is None or line.answer is None or line.name is None or line.received is None:
             return
-        if line.attempts < VOICE_ATTEMPTS and not self._replies.full():
+        self._queued.discard(line.comment.id)
+        if line.attempts < VOICE_ATTEMPTS and self._room() > 0:
             self._queue(line.answer, line.comment, line.name, line.received, line.attempts + 1)
         else:
+            self._unvoiced.add(line.comment.id)
             self.journal.write("unvoiced", {"comment_id": line.comment.id, "lang": line.lang})
 
     def _first_audio(self, line: _Line, made: float | None, at: float) -> None:
-        """`line` starts playing now (its first audio was synthesized at `made`): a comment is answered once it is
-        heard, not when its answer is queued; journal and count it."""
+        """`line` starts playing now (its first audio was synthesized at `made`). A show line is journalled now;
+        an answer, with its latency from here, once its answer piece plays (`_heard`): one cut off before that
+        is said again, and journalled once."""
         ready = starts = None
         if line.comment is not None and line.received is not None and made is not None:
             ready = made - line.received
             starts = time.monotonic() - line.received
-            self.state.answered.append(line.comment.id)
-            self.state.pending.pop(line.comment.id, None)
-            self.counters.answered += 1
-            self.state.save()
-            log.info("answered %s in %s: audio ready %.2f s after the comment", line.comment.id, line.lang, ready)
+            log.info("answering %s in %s: audio ready %.2f s after the comment", line.comment.id, line.lang, ready)
         label = line.answer.ad_label if line.answer else None
         comment_id = line.comment.id if line.comment else None
-        spoken = Spoken(line.said, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
+        line.spoken = Spoken(line.said, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
+        if line.comment is None:
+            self._said(line.spoken)
+
+    def _said(self, spoken: Spoken) -> None:
         self.journal.write("spoken", asdict(spoken))
         self.on_spoken(spoken)
 
@@ -462,8 +513,11 @@ class Show:
             delay = min(2 * delay, RESTART_SECONDS[1])
 
     async def _speaker(self) -> None:
-        """One line after another (a line that fails ends this run; the supervisor starts the next)."""
+        """One line after another (a line that fails ends this run; the supervisor starts the next); the comments
+        pending since before a restart are queued first, and as the queue makes room."""
         while True:
+            if self.state.pending.keys() - self._queued - self._unvoiced:
+                await self.restore_pending()
             await self._speak(self._next_line())
 
     async def _irc(self) -> None:
@@ -501,8 +555,6 @@ class Show:
 
         renderer = threading.Thread(target=self._render, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
-        for comment_id, kept in list(self.state.pending.items()):  # accepted before a restart, never answered
-            await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]), restored=True)
         stages = {"speaker": self._speaker, "irc": self._irc, "prepare": lambda: self._get_ready(halt)}
         running = [asyncio.create_task(self._supervised(name, run, stop)) for name, run in stages.items()]
         try:
@@ -512,7 +564,6 @@ class Show:
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            await asyncio.to_thread(renderer.join, STOP_SECONDS)
-            await asyncio.gather(*(asyncio.to_thread(outlet.close) for outlet in self.outlets))
-            self.voice.close()
+            closing = [asyncio.to_thread(renderer.join, STOP_SECONDS), asyncio.to_thread(self.voice.close)]
+            await asyncio.gather(*closing, *(asyncio.to_thread(outlet.close) for outlet in self.outlets))
             self.state.save()

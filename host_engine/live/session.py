@@ -8,6 +8,7 @@ pass produces them; each closed sentence is translated into every target languag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -81,12 +82,14 @@ class LiveSession:
             self._check_targets()
             self._to_translate = {lang: asyncio.Queue() for lang in self.request.targets}
             translators = [asyncio.create_task(self._translate(lang, q)) for lang, q in self._to_translate.items()]
+            reader = asyncio.create_task(self._read())
             try:
-                await asyncio.gather(self._read(), self._recognize())
-            finally:
+                await self._recognize()
+            finally:  # a recognizer that failed must not leave the reader waiting for it (nor the source open)
+                reader.cancel()
                 for queue in self._to_translate.values():
-                    queue.put_nowait(None)
-                await asyncio.gather(*translators)
+                    queue.put_nowait(None)  # before any await: a session cancelled again here still ends them all
+                await asyncio.gather(reader, *translators, return_exceptions=True)
             if self._failure is not None:
                 raise self._failure
         except HostEngineError as exc:
@@ -111,18 +114,19 @@ class LiveSession:
     async def _read(self) -> None:
         """Source failures are kept for the end: what was heard before them is still recognized and translated."""
         try:
-            async for chunk in self.source.chunks():
-                seconds = chunk.size / SAMPLE_RATE
-                if self._t0 is None:
-                    self._t0 = time.monotonic() - seconds
-                self._pending.append(chunk)
-                self._pending_seconds += seconds
-                self._received += seconds
-                if self._pending_seconds >= self.settings.step_seconds:
-                    self._wake.set()
-                while self._pending_seconds >= MAX_BEHIND_SECONDS:
-                    self._taken.clear()
-                    await self._taken.wait()
+            async with contextlib.aclosing(self.source.chunks()) as chunks:  # closed at once if cancelled (FFmpeg)
+                async for chunk in chunks:
+                    seconds = chunk.size / SAMPLE_RATE
+                    if self._t0 is None:
+                        self._t0 = time.monotonic() - seconds
+                    self._pending.append(chunk)
+                    self._pending_seconds += seconds
+                    self._received += seconds
+                    if self._pending_seconds >= self.settings.step_seconds:
+                        self._wake.set()
+                    while self._pending_seconds >= MAX_BEHIND_SECONDS:
+                        self._taken.clear()
+                        await self._taken.wait()
         except SourceError as exc:
             self._failure = exc
         finally:

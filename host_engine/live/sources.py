@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 import numpy as np
@@ -34,7 +34,7 @@ class SourceError(HostEngineError):
 class AudioSource(Protocol):
     name: str
 
-    def chunks(self) -> AsyncIterator[np.ndarray]: ...
+    def chunks(self) -> AsyncGenerator[np.ndarray, None]: ...
 
 
 class FFmpegSource:
@@ -62,7 +62,7 @@ class FFmpegSource:
             "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-",
         ]  # fmt: skip
 
-    async def chunks(self) -> AsyncIterator[np.ndarray]:
+    async def chunks(self) -> AsyncGenerator[np.ndarray, None]:
         process = await asyncio.create_subprocess_exec(
             *self._command(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
@@ -99,7 +99,7 @@ class FFmpegSource:
         finally:
             if process.returncode is None:
                 process.kill()
-                await process.wait()
+                await process.communicate()  # drain the pipes: `wait` alone hangs on a paused, full stdout
 
 
 class PushedSource:
@@ -112,7 +112,8 @@ class PushedSource:
         self._max = round(max_seconds / CHUNK_SECONDS)
         self._chunks: deque[np.ndarray] = deque()
         self._closed = False
-        self._failure: SourceError | None = None
+        self._unread = False
+        """Nobody reads any more (the session ended or failed): pushes are dropped, never waited on."""
         self._changed = asyncio.Condition()
 
     @property
@@ -120,11 +121,14 @@ class PushedSource:
         return len(self._chunks) >= self._max
 
     async def push(self, samples: np.ndarray) -> None:
+        """Waits for room; returns at once (the audio dropped) once nobody reads any more (the session ended)."""
         samples = samples.astype(np.float32, copy=False)
         step = round(CHUNK_SECONDS * SAMPLE_RATE)
         for start in range(0, samples.size, step):
             async with self._changed:
-                await self._changed.wait_for(lambda: not self.full or self._closed)
+                await self._changed.wait_for(lambda: not self.full or self._closed or self._unread)
+                if self._closed or self._unread:
+                    return
                 self._chunks.append(samples[start : start + step])
                 self._changed.notify_all()
 
@@ -133,22 +137,23 @@ class PushedSource:
             self._closed = True
             self._changed.notify_all()
 
-    async def fail(self, message: str) -> None:
-        self._failure = SourceError(f"{self.name}: {message}")
-        await self.close()
-
-    async def chunks(self) -> AsyncIterator[np.ndarray]:
-        while True:
+    async def chunks(self) -> AsyncGenerator[np.ndarray, None]:
+        try:
+            while True:
+                async with self._changed:
+                    ready = self._changed.wait_for(lambda: self._chunks or self._closed)
+                    try:
+                        await asyncio.wait_for(ready, STALL_SECONDS * 6)
+                    except TimeoutError:
+                        message = f"{self.name}: the client sent no audio for {STALL_SECONDS * 6:g} s"
+                        raise SourceError(message) from None
+                    if not self._chunks:
+                        return
+                    chunk = self._chunks.popleft()
+                    self._changed.notify_all()
+                yield chunk
+        finally:
+            self._unread = True
+            self._chunks.clear()
             async with self._changed:
-                ready = self._changed.wait_for(lambda: self._chunks or self._closed)
-                try:
-                    await asyncio.wait_for(ready, STALL_SECONDS * 6)
-                except TimeoutError:
-                    raise SourceError(f"{self.name}: the client sent no audio for {STALL_SECONDS * 6:g} s") from None
-                if not self._chunks:
-                    if self._failure is not None:
-                        raise self._failure
-                    return
-                chunk = self._chunks.popleft()
                 self._changed.notify_all()
-            yield chunk

@@ -30,7 +30,14 @@ from host_engine.live.session import LiveRequest, LiveSession
 from host_engine.live.sources import AudioSource, FFmpegSource, PushedSource
 from host_engine.media import resample
 from host_engine.server.auth import Access, protect
-from host_engine.server.overlay import SESSION_PATTERN, Channel, Channels, SessionName, mount_overlay
+from host_engine.server.overlay import (
+    SESSION_PATTERN,
+    SUBSCRIBER_QUEUE,
+    Channel,
+    Channels,
+    SessionName,
+    mount_overlay,
+)
 from host_engine.urls import check_stream_url
 
 MAX_SESSIONS = 4
@@ -64,6 +71,7 @@ class Hub:
         if channel.running:
             raise HostEngineError(f"session '{name}' is already running")
         channel.running = True
+        channel.recent.clear()  # a page connecting now gets this session's captions, not the last one's
         task = asyncio.create_task(self._pump(name, channel, LiveSession(source, self.engines, request).events()))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -143,11 +151,15 @@ def create_app(
             await socket.send_text(ErrorEvent(str(exc), 0.0, fatal=True).to_json())
             await socket.close(code=1008)
             return
-        queue = channel.subscribe()
+        queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)  # the session's own client: no cap, no replay
+        channel.subscribers.add(queue)
         sender = asyncio.create_task(_forward(socket, queue))
-        try:
-            await _receive_pcm(socket, source, rate)
+        receiver = asyncio.create_task(_receive_pcm(socket, source, rate))
+        try:  # the client ends (it closes or says end), or the session does (it failed): either ends both
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            receiver.cancel()
+            await asyncio.gather(receiver, return_exceptions=True)
             await source.close()
             await sender
             channel.subscribers.discard(queue)
@@ -171,7 +183,7 @@ async def _receive_pcm(socket: WebSocket, source: PushedSource, rate: int) -> No
     """Bad messages get a non-fatal error event and are skipped; the session carries on. While the session is
     behind, no message is read: the client's sends wait (TCP), the server holds at most the source's few seconds."""
     told = False
-    with contextlib.suppress(WebSocketDisconnect):
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # RuntimeError: the session ended and closed it
         while True:
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import secrets
 import socket
@@ -28,6 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from host_engine.errors import HostEngineError
 from host_engine.server.limits import MAX_BODY_BYTES, BodyLimit
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "HOST_ENGINE_TOKEN"
 MIN_TOKEN_CHARS = 16
@@ -67,18 +70,23 @@ def load_token(token_file: Path | None, store: Path) -> Token:
     """The token from `HOST_ENGINE_TOKEN`, else `token_file`, else `store` (generated there, mode 0600, if new)."""
     if value := os.environ.get(TOKEN_ENV, "").strip():
         return Token(_long_enough(value, TOKEN_ENV), TOKEN_ENV)
-    path = token_file or store
-    if token_file is not None or store.is_file():
+    if token_file is None and not store.is_file():
+        store.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
         try:
-            return Token(_long_enough(path.read_text(encoding="utf-8").strip(), str(path)), str(path))
-        except OSError as exc:
-            raise HostEngineError(f"cannot read the token file {path}: {exc.strerror}") from None
-    store.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    descriptor = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as kept:
-        kept.write(value + "\n")
-    return Token(value, str(store), generated=True)
+            descriptor = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another server made it just now: use theirs
+            return load_token(None, store)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as kept:
+            kept.write(value + "\n")
+        return Token(value, str(store), generated=True)
+    path = token_file or store
+    try:
+        if path.stat().st_mode & 0o077:
+            log.warning("%s can be read by other users of this machine; `chmod 600 %s`", path, path)
+        return Token(_long_enough(path.read_text(encoding="utf-8").strip(), str(path)), str(path))
+    except OSError as exc:
+        raise HostEngineError(f"cannot read the token file {path}: {exc.strerror}") from None
 
 
 def _long_enough(value: str, where: str) -> str:
@@ -104,6 +112,7 @@ def access_for(
     allowed = {*LOOPBACK_NAMES, bind, *hosts}
     if bind in ("0.0.0.0", "::", ""):
         allowed |= _machine_names()
+    allowed |= {f"[{name}]" for name in allowed if ":" in name}  # an IPv6 address in a Host header: "[::1]:8765"
     return Access(token, frozenset(o.rstrip("/").lower() for o in origins), tuple(sorted(allowed - {""})))
 
 

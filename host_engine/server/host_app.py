@@ -131,7 +131,10 @@ def create_chat_app(show: Show, collector: ShowCollector, channels: Channels, ac
         per_socket = TokenBucket(*CHATS_PER_SOCKET)
         try:
             while True:
-                raw = await socket.receive_text()
+                frame = await socket.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
+                raw = frame.get("text") or (frame.get("bytes") or b"").decode("utf-8", errors="replace")
                 if not (per_socket.take() and per_address.take(_address(socket))):
                     show.count_blocked("flood")
                     await socket.send_json({"type": "error", "message": "too many comments; slow down"})

@@ -4,17 +4,16 @@ requests per second (token buckets), and how long shutting down may wait for cli
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+import uvicorn
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_BODY_BYTES = 64 * 1024
 """An HTTP request body (JSON: chat, a session to start); more gets 413."""
@@ -22,6 +21,8 @@ MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024
 """A WebSocket message (uvicorn refuses larger ones with 1009): 10 s of 48 kHz PCM is 960 KB."""
 MAX_CONNECTIONS = 128
 """Open connections and requests in flight; more get 503."""
+FIRST_REQUEST_SECONDS = 5
+"""A connection that sends no request (or no next request) for this long is closed."""
 SHUTDOWN_SECONDS = 3.0
 """How long a stopping server waits for clients before closing them: a stop never hangs on a subscriber."""
 KEYS_KEPT = 4096
@@ -44,33 +45,34 @@ class BodyLimit:
             await self._too_large(scope, receive, send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            """Past the limit: answer 413 here and tell the app the client left (FastAPI would turn an exception
+            raised while it reads the body into a 400)."""
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _TooLarge
+                refused = True
+                if not started:
+                    await self._too_large(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, counted, watched)
-        except _TooLarge:
-            if not started:
-                await self._too_large(scope, receive, send)
+        await self.app(scope, counted, watched)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         await JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class TokenBucket:
@@ -106,14 +108,23 @@ class Buckets:
         return bucket.take()
 
 
+class FirstRequestDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 with its keep-alive deadline (`FIRST_REQUEST_SECONDS`) on the first request too: a
+    connection that sends nothing is closed, so idle sockets opened without a token cannot hold every slot."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+
 def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     """uvicorn settings every host-engine server shares: the caps above, no access log (URLs may hold a token)."""
-    import uvicorn
-
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=FirstRequestDeadline,
+        timeout_keep_alive=FIRST_REQUEST_SECONDS,
         log_level="warning",
         access_log=False,
         ws_max_size=MAX_SOCKET_MESSAGE_BYTES,
