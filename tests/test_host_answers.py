@@ -20,11 +20,12 @@ from shows import shipped_show
 from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
 from host_engine.host.answers import Answerer, Translations, format_price
-from host_engine.host.chat import ChatGate, Comment, likely_languages
+from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.moderation import Verdict, check_comment, check_line, contains_term, normalize
-from host_engine.host.open_answers import Grounding, ServerModel, flat, invented_numbers, load_model, numbers
+from host_engine.host.open_answers import Grounding, ServerModel, flat, invented_numbers, load_model
 from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 from host_engine.host.questions import QuestionIndex
+from host_engine.langid import likely_languages
 
 PIPELINE = PROJECT_ROOT / "pipelines" / "overnight_host.yaml"
 SERVED = ("us", "eu", "id", "jp", "mena")
@@ -272,10 +273,11 @@ def chat_server() -> Iterator[SimpleNamespace]:
 
 
 def test_numbers_in_an_answer_must_be_the_facts_numbers() -> None:
-    assert numbers("1,590") == {1590.0, 1.59} and numbers("45.90") == {45.9}
     facts = "Price: 45.90 EUR. Stock: 80. Shipping: three to six days."
     assert invented_numbers("It is 45.9 EUR and 80 are left.", facts) == []
     assert invented_numbers("Only 39 EUR, delivered in 2 days!", facts) == ["2", "39"]
+    assert invented_numbers("Delivered in three to six days, ninety left.", facts) == ["90"]  # words count too
+    assert invented_numbers("Cuesta 45,90 EUR y llega en 3 a 6 días.", facts, "es") == []
 
 
 def test_open_question_answered_by_a_language_model_server(

@@ -117,7 +117,7 @@ def test_a_chat_flood_is_refused_cheaply_and_the_show_keeps_speaking(show: Serve
     assert process.memory_info().rss - before < 60 * 2**20
     metrics = httpx.get(f"{show.url}/metrics", headers=AUTH).text
     assert 'host_comments_blocked_total{reason="flood"}' in metrics
-    assert 'host_reply_queue' in metrics
+    assert "host_reply_queue" in metrics
 
 
 def test_host_stops_promptly_with_a_subscriber_connected(show: Served) -> None:

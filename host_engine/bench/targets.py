@@ -18,7 +18,20 @@ from host_engine.config import PROJECT_ROOT, Frozen, load_yaml
 from host_engine.errors import HostEngineError
 
 TARGETS_PATH = PROJECT_ROOT / "benchmarks" / "targets.yaml"
-LOWER_IS_BETTER = frozenset({"wer", "cer", "rtf", "p50_s", "p95_s", "peak_mb"})
+LOWER_IS_BETTER = frozenset(
+    {
+        "wer",
+        "cer",
+        "rtf",
+        "p50_s",
+        "p95_s",
+        "peak_mb",
+        "number_errors",
+        "fact_errors",
+        "refused",
+        "unchecked_fact_errors",
+    }
+)
 
 
 class Rule(Frozen):

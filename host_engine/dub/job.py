@@ -31,6 +31,7 @@ from host_engine.engines import Engines
 from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
 from host_engine.media import AudioTrack, decode_audio, mux, probe, write_wav
+from host_engine.mt.checked import Checked
 from host_engine.speech import speak_line
 from host_engine.subtitles import Cue, cues_from_segments, write_subtitles
 
@@ -207,6 +208,7 @@ def _dub_into(
     with clock.stage("segment"):
         cues = cues_from_segments(segments, get_language(source))
     log.info("%d segments of %s speech in %.1f s of media", len(cues), source, duration)
+    checked: dict[str, list[Checked]] = {}
     translations: dict[str, list[str]] = {}
     placed: dict[str, list[PlacedLine]] = {}
     cut_at_end: dict[str, float] = {}
@@ -222,7 +224,13 @@ def _dub_into(
         )
         with clock.stage("translate"):
             progress(f"translate {target}", 0, len(cues))
-            translations[target] = translate_cues(engines.translator, cues, source, target)
+            checked[target] = translate_cues(engines.translator, cues, source, target)
+            translations[target] = [line.text for line in checked[target]]
+            refused = sum(line.refused for line in checked[target])
+            if refused:
+                log.warning(
+                    "%s: %d of %d lines left undubbed: no translation kept their facts", target, refused, len(cues)
+                )
             progress(f"translate {target}", len(cues), len(cues))
         with clock.stage("synthesize"):
             audios = []
@@ -238,7 +246,7 @@ def _dub_into(
     with clock.stage("subtitles"):
         outputs = {source: [c.text for c in cues], **translations}
         for lang, texts in outputs.items():
-            lang_cues = [Cue(c.start, c.end, text) for c, text in zip(cues, texts, strict=True)]
+            lang_cues = [Cue(c.start, c.end, text) for c, text in zip(cues, texts, strict=True) if text]
             write_subtitles(lang_cues, get_language(lang), work / f"{stem}.{lang}.srt", work / f"{stem}.{lang}.vtt")
     with clock.stage("mux"):
         progress("mux", 0, 1)
@@ -246,7 +254,7 @@ def _dub_into(
         progress("mux", 1, 1)
     for track in tracks:
         track.path.unlink()
-    report = _report(request, duration, source, cues, translations, placed, engines, clock)
+    report = _report(request, duration, source, cues, checked, placed, engines, clock)
     report["cut_at_end"] = {lang: round(seconds, 3) for lang, seconds in cut_at_end.items()}
     return source, report
 
@@ -264,7 +272,7 @@ def _report(
     duration: float,
     source: str,
     cues: Sequence[Cue],
-    translations: dict[str, list[str]],
+    translations: dict[str, list[Checked]],
     placed: dict[str, list[PlacedLine]],
     engines: Engines,
     clock: _StageClock,
@@ -276,7 +284,8 @@ def _report(
         for lang, lines in placed.items():
             line = lines[i]
             per_lang[lang] = {
-                "text": translations[lang][i],
+                "text": translations[lang][i].text,
+                **({"refused": translations[lang][i].reason} if translations[lang][i].refused else {}),
                 "placed_start": round(line.start, 3),
                 "placed_end": round(line.end, 3),
                 "synthesized_duration": round(line.synthesized_duration, 3),
@@ -291,6 +300,10 @@ def _report(
         "source_lang": source,
         "targets": list(translations),
         "routes": {lang: str(engines.router.route(source, lang)) for lang in translations},
+        "refused_lines": {lang: sum(line.refused for line in lines) for lang, lines in translations.items()},
+        "below_live_floor": {
+            lang: reason for lang in translations if (reason := engines.live_translator.weakness(source, lang))
+        },
         "voices": {lang: engines.voice_profile(lang, request.voices.get(lang)).name for lang in translations},
         "fit": asdict(request.fit),
         "stages": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},

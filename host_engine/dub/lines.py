@@ -8,9 +8,10 @@ source length keeps both the translation and the timing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from host_engine.languages import get_language
-from host_engine.mt import Translator
+from host_engine.mt.checked import Checked, CheckedTranslator
 from host_engine.subtitles import Cue
 from host_engine.text import ends_sentence
 
@@ -42,14 +43,18 @@ def split_by_weights(text: str, weights: Sequence[int], spaced: bool) -> list[st
     return parts
 
 
-def translate_cues(translator: Translator, cues: Sequence[Cue], src: str, tgt: str) -> list[str]:
-    """One translation per cue, each sentence translated in one piece."""
+def translate_cues(translator: CheckedTranslator, cues: Sequence[Cue], src: str, tgt: str) -> list[Checked]:
+    """One translation per cue, each sentence translated in one piece; a refused sentence leaves each of its cues
+    refused (empty text, with the reason)."""
     groups = sentence_groups(cues)
     sentences = [" ".join(cues[i].text for i in group) for group in groups]
-    translated = translator.translate(sentences, src, tgt)
+    translated = translator.translate_checked(sentences, src, tgt)
     spaced = get_language(tgt).spaced
-    out: list[str] = []
-    for group, text in zip(groups, translated, strict=True):
+    out: list[Checked] = []
+    for group, checked in zip(groups, translated, strict=True):
         weights = [len(cues[i].text) for i in group]
-        out.extend(split_by_weights(text, weights, spaced) if len(group) > 1 else [text])
+        parts = split_by_weights(checked.text, weights, spaced) if len(group) > 1 and checked.text else None
+        for position, index in enumerate(group):
+            text = parts[position] if parts else checked.text
+            out.append(replace(checked, source=cues[index].text, text=text))
     return out

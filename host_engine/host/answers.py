@@ -72,7 +72,8 @@ class Translations:
 
     def fill_all(self, requests: list[tuple[dict[str, str], Collection[str]]]) -> list[dict[str, str]]:
         """Each request's `written` texts (language -> text) completed for every language of its `langs`; what
-        is not known yet is translated in one batch per language pair (much faster than one text at a time)."""
+        is not known yet is translated in one batch per language pair (much faster than one text at a time). A
+        text no translation kept faithful (`mt.checked`) is empty in that language: callers say something else."""
         missing: dict[tuple[str, str], dict[str, None]] = {}
         for written, langs in requests:
             src = self._source(written)
@@ -81,11 +82,14 @@ class Translations:
                     missing.setdefault((src, lang), {})[written[src]] = None
         for (src, tgt), texts in missing.items():
             for text, translated in zip(texts, self._translate(list(texts), src, tgt), strict=True):
-                self._known[self._key(src, tgt, text)] = translated
+                if translated:  # a refused translation is tried again at the next start, never remembered
+                    self._known[self._key(src, tgt, text)] = translated
         filled = []
         for written, langs in requests:
             src = self._source(written)
-            known = {lang: self._known[self._key(src, lang, written[src])] for lang in langs if lang not in written}
+            known = {
+                lang: self._known.get(self._key(src, lang, written[src]), "") for lang in langs if lang not in written
+            }
             filled.append({**written, **known})
         return filled
 
@@ -132,7 +136,7 @@ class Answerer:
             *((e.answer, langs | english) for e in pipeline.knowledge_base),
             *((written, langs) for _, written in questions),
         ]))  # fmt: skip
-        self._names = {p.id: next(filled) for p in pipeline.products}
+        self._names = {p.id: _named(next(filled), p.name) for p in pipeline.products}
         self._shipping = {(product.id, market_id): next(filled) for product, market_id, _ in offers}
         self._answers = {e.id: next(filled) for e in pipeline.knowledge_base}
         plain = _by_language(self._names.values())
@@ -141,7 +145,8 @@ class Answerer:
         self._questions = QuestionIndex(plain)
         for entry, _ in questions:
             for lang, text in next(filled).items():
-                self._questions.add(entry, lang, text)
+                if text:
+                    self._questions.add(entry, lang, text)
         self._grounds = {
             (product.id, market_id): self._english_facts(product, market_id)
             for product, market_id, _ in offers
@@ -221,7 +226,8 @@ class Answerer:
         return answers
 
     def _kb_answer(self, entry: str, lang: str, name: str) -> Answer:
-        return Answer(_greeted(name, lang, self._answers[entry][lang]), lang, f"kb:{entry}")
+        said = self._answers[entry][lang]
+        return Answer(_greeted(name, lang, said), lang, f"kb:{entry}") if said else _fallback(lang, name)
 
     def _open(self, question: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""
@@ -245,7 +251,7 @@ class Answerer:
         if sentence is None:
             return None
         said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)
-        return None if not said or invented_numbers(said, grounding.facts) else said
+        return None if not said or invented_numbers(said, grounding.facts, lang) else said
 
     def _from_facts(self, text: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
         normalized = normalize(text)
@@ -263,7 +269,16 @@ class Answerer:
             "shipping": self._shipping[(product.id, market.id)][lang],
         }
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
+        if intent == "shipping" and not values["shipping"]:  # no faithful translation of the shipping terms
+            return _fallback(lang, name)
         return Answer(phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
+
+
+def _named(translated: dict[str, str], written: dict[str, str]) -> dict[str, str]:
+    """A product's name in every language, as written (in the studio's first language) where no translation kept
+    it faithful: a brand name said as written beats none."""
+    first = next(iter(written.values()))
+    return {lang: name or first for lang, name in translated.items()}
 
 
 def _by_language(names: Iterable[dict[str, str]]) -> dict[str, list[str]]:

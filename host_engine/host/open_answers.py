@@ -23,12 +23,12 @@ import httpx
 
 from host_engine.errors import HostEngineError
 from host_engine.host.pipeline import LanguageModel
+from host_engine.mt.numbers import values
 from host_engine.urls import redact, redact_text
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWER_TOKENS = 60
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _WORD = re.compile(r"[a-z]+")
 _STEM = 5
@@ -150,22 +150,10 @@ def load_model(config: LanguageModel, host: str) -> Model | None:
     return BundledModel(registry.model_path(config.model or "gemma-3-270m") / "ct2", host)
 
 
-def numbers(text: str) -> set[float]:
-    """Every value a number in `text` can be read as ("1,590" is 1590 or 1.59)."""
-    values: set[float] = set()
-    for token in _NUMBER.findall(text):
-        values.add(float(token.replace(",", "")) if token.count(".") <= 1 else float(token.replace(".", "")))
-        if token.count(",") == 1 and "." not in token:
-            values.add(float(token.replace(",", ".")))
-        if token.count(".") == 1 and "," not in token and len(token.split(".")[1]) == 3:
-            values.add(float(token.replace(".", "")))
-    return values
-
-
-def invented_numbers(text: str, facts: str) -> list[str]:
-    """The numbers in `text` that are none of the numbers in `facts`."""
-    known = numbers(facts)
-    return sorted(n for n in _NUMBER.findall(text) if not numbers(n) & known)
+def invented_numbers(text: str, facts: str, lang: str = "en") -> list[str]:
+    """The numbers `text` (written in `lang`) states that the English `facts` do not, digits or words alike."""
+    known = set(values(facts, "en"))
+    return sorted(f"{n:g}" for n in values(text, lang) if n not in known)
 
 
 def unsupported_words(text: str, facts: str) -> list[str]:

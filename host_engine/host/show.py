@@ -171,7 +171,7 @@ class Show:
         self.counters = Counters()
         self.gate = ChatGate(pipeline)
         self.gate.prepare()
-        translations = Translations(engines.translator.translate, pipeline.state_dir / "translations.json")
+        translations = Translations(engines.live_translator.translate, pipeline.state_dir / "translations.json")
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         self.rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
         self._translations = translations
@@ -337,12 +337,16 @@ class Show:
         except asyncio.QueueEmpty:
             pass
         self._quiet_lines += 1
-        if self._quiet_lines % (IDLE_EVERY + 1) == 0:
+        product = self.state.product % len(self.rundown)
+        points = self.rundown[product]
+        sayable = [
+            i % len(points) for i in range(self.state.line, self.state.line + len(points)) if points[i % len(points)]
+        ]
+        if self._quiet_lines % (IDLE_EVERY + 1) == 0 or not sayable:  # a point no translation kept faithful is skipped
             captions = {lang: phrase(lang, "idle") for lang in self.pipeline.languages}
             return self._prepare(_Line(phrase(self.lang, "idle"), self.lang, "idle", captions=captions))
-        product = self.state.product % len(self.rundown)
-        index = self.state.line % len(self.rundown[product])
-        text = self.rundown[product][index]
+        index = sayable[0]
+        text = points[index]
         captions = {**self._rundown_captions.get((product, index), {}), self.lang: text}
         return self._prepare(_Line(text, self.lang, "rundown", captions=captions))
 
@@ -357,7 +361,8 @@ class Show:
                 if halt.is_set():
                     return
                 for index, text in enumerate(self._translations.each(product.talking_points, lang)):
-                    self._rundown_captions.setdefault((product_index, index), {})[lang] = text
+                    if text:
+                        self._rundown_captions.setdefault((product_index, index), {})[lang] = text
             self._translations.save()
 
     async def _get_ready(self, halt: threading.Event) -> None:

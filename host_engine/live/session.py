@@ -106,7 +106,7 @@ class LiveSession:
             src = get_language(self.request.source_lang).code
             for lang in self.request.targets:
                 if lang != src:
-                    self.engines.router.route(src, lang)
+                    self.engines.live_translator.check(src, lang)
 
     def _publish(self, event: LiveEvent) -> None:
         self._queue.put_nowait(event)
@@ -167,8 +167,8 @@ class LiveSession:
             if sentence.lang == lang:
                 continue
             try:
-                translate = self.engines.translator.translate
-                [text] = await asyncio.to_thread(translate, [sentence.text], sentence.lang, lang)
+                translate = self.engines.live_translator.translate_checked
+                [checked] = await asyncio.to_thread(translate, [sentence.text], sentence.lang, lang)
             except Exception as exc:  # one sentence lost to a translator fault, not the language's captions
                 if not isinstance(exc, HostEngineError):
                     log.exception("translating sentence %d into %s failed", sentence.number, lang)
@@ -178,11 +178,13 @@ class LiveSession:
             start, end = sentence.words[0].start, sentence.words[-1].end
             self._publish(
                 CaptionEvent(
-                    lang=lang, text=text, start=start, end=end, emitted=self.clock(),
+                    lang=lang, text=checked.text, start=start, end=end, emitted=self.clock(),
                     segment=f"{lang}-{sentence.number}", revision=0, final=True, sentence=sentence.number, source=False,
+                    untranslated=checked.reason,
                 )
             )  # fmt: skip
-            self._write(lang, [Cue(start, end, text)])
+            if not checked.refused:
+                self._write(lang, [Cue(start, end, checked.text)])
 
     def _write_source(self, sentence: ClosedSentence) -> None:
         if self.request.subtitles_dir is not None:

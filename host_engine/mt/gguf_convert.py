@@ -1,4 +1,4 @@
-"""Install-time conversion of a Gemma 3 GGUF into a CTranslate2 `Generator` folder.
+"""Install-time conversion of an LLM's GGUF (Gemma 3, Qwen 2) into a CTranslate2 `Generator` folder.
 
 CTranslate2 cannot read GGUF, so the weights take a detour through Hugging Face Transformers: the GGUF is
 loaded dequantized to float32, saved as an ordinary Transformers folder, and converted (re-quantized) by
@@ -16,11 +16,13 @@ from host_engine.errors import HostEngineError
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 """Copied beside `model.bin`; the run-time translator reads `tokenizer.json` with the `tokenizers` package."""
 
+ARCHITECTURES = {"gemma3_text": "Gemma3ForCausalLM", "qwen2": "Qwen2ForCausalLM"}
+"""GGUF model type (as Transformers reads it) -> the Transformers class CTranslate2's converter knows."""
 _INSTALL_HINT = "converting a GGUF model needs torch, transformers and gguf: `pip install -e '.[convert]'`"
 
 
 def convert_gguf_to_ctranslate2(gguf_path: Path, out_dir: Path, quantization: str = "int8") -> Path:
-    """Convert a Gemma 3 GGUF file into a CTranslate2 model folder at `out_dir` and return `out_dir`.
+    """Convert a Gemma 3 or Qwen 2 GGUF file into a CTranslate2 model folder at `out_dir` and return `out_dir`.
 
     Everything is written into a temporary folder beside `out_dir` and renamed into place at the end, so
     `out_dir` is either the old model, or the complete new one, never half-written.
@@ -39,19 +41,21 @@ def convert_gguf_to_ctranslate2(gguf_path: Path, out_dir: Path, quantization: st
 
 
 def gguf_to_transformers(gguf_path: Path, out_dir: Path) -> Path:
-    """Dequantize a Gemma 3 GGUF into a float32 Transformers folder (weights, config, tokenizer)."""
+    """Dequantize a Gemma 3 or Qwen 2 GGUF into a float32 Transformers folder (weights, config, tokenizer)."""
     torch, transformers = _import_torch_transformers()
     folder, local = str(gguf_path.parent), {"gguf_file": gguf_path.name, "local_files_only": True}
     loaded = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **local)
-    if loaded.config.model_type != "gemma3_text":
-        raise HostEngineError(f"{gguf_path} holds a '{loaded.config.model_type}' model; only Gemma 3 text is supported")
+    if loaded.config.model_type not in ARCHITECTURES:
+        raise HostEngineError(
+            f"{gguf_path} holds a '{loaded.config.model_type}' model; supported: {', '.join(ARCHITECTURES)}"
+        )
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder, **local)
     # The loaded model still carries the GGUF "quantization" config, which CTranslate2's converter rejects,
     # so its weights move into a plain model built from the same config.
     config = loaded.config
     del config.quantization_config
     with torch.device("meta"):
-        model = transformers.Gemma3ForCausalLM(config)
+        model = getattr(transformers, ARCHITECTURES[config.model_type])(config)
     model.load_state_dict(loaded.state_dict(), assign=True)
     model.tie_weights()
     del loaded
@@ -61,7 +65,7 @@ def gguf_to_transformers(gguf_path: Path, out_dir: Path) -> Path:
 
 
 def transformers_to_ctranslate2(hf_dir: Path, out_dir: Path, quantization: str = "int8") -> Path:
-    """Convert a Transformers Gemma 3 folder into a CTranslate2 `Generator` folder with its tokenizer."""
+    """Convert a Transformers causal-LM folder into a CTranslate2 `Generator` folder with its tokenizer."""
     _import_torch_transformers()
     import ctranslate2
 

@@ -31,6 +31,9 @@ _MIN_LOOP_CHARS = 12
 """Shorter runs ("!!!!", "55555") are ordinary chat text."""
 
 
+END_OF_TURN = frozenset({"<|im_end|>", "<|endoftext|>", "<end_of_turn>"})
+
+
 @dataclass(frozen=True)
 class LLMOptions:
     """Per-call decoding settings (the defaults were tuned on a live-commerce set of 12 directions)."""
@@ -59,23 +62,28 @@ class LLMTranslator:
         compute_type: str | None = None,
         cpu_threads: int | None = None,
         examples: Path | None = None,
+        pairs: frozenset[Pair] = ALL_PAIRS,
     ) -> None:
         self.name = name
         self._generator, self._tokenizer = load_generator(model_dir, device, compute_type, cpu_threads)
         self.device, self.compute_type = self._generator.device, self._generator.compute_type
         self._examples = load_examples(examples)
         self._end_ids = line_end_ids(self._tokenizer)
+        self._pairs = pairs
 
     def pairs(self) -> frozenset[Pair]:
-        return ALL_PAIRS
+        """Every pair, or those its manifest names (a slow model is offered only where it measured better)."""
+        return self._pairs
 
     def translate(self, texts: Sequence[str], src: str, tgt: str, options: LLMOptions | None = None) -> list[str]:
         """One line per input; an empty string for an empty input or an output that kept looping."""
-        if (src, tgt) not in ALL_PAIRS:
-            raise UnsupportedLanguageError(
-                f"{self.name} cannot translate {src}->{tgt}; it covers any two different languages of "
-                + ", ".join(LANGUAGES)
+        if (src, tgt) not in self._pairs:
+            offered = (
+                "any two different languages of " + ", ".join(LANGUAGES)
+                if self._pairs == ALL_PAIRS
+                else (", ".join(f"{a}->{b}" for a, b in sorted(self._pairs)))
             )
+            raise UnsupportedLanguageError(f"{self.name} cannot translate {src}->{tgt}; it covers {offered}")
         options = options or LLMOptions()
         sources = [" ".join(text.split()) for text in texts]
         results = [""] * len(sources)
@@ -159,8 +167,11 @@ def load_generator(
 
 
 def line_end_ids(tokenizer: Any) -> list[int]:
-    """Gemma has a token for each run of newlines: any of them ends a line of output."""
-    return sorted(i for token, i in tokenizer.get_vocab().items() if "\n" in token)
+    """Every token holding a newline ends a line of output: Gemma spells it "\n", byte-level BPE vocabularies
+    (Qwen) "Ċ"; and a chat model's end-of-turn token ends it too."""
+    return sorted(
+        i for token, i in tokenizer.get_vocab().items() if "\n" in token or "Ċ" in token or token in END_OF_TURN
+    )
 
 
 def loops(output: str, source: str) -> bool:

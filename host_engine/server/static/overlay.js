@@ -23,6 +23,7 @@ const UNSPACED = new Set(["zh", "ja", "th"]);
 document.documentElement.style.setProperty("--size", `${number("size", 42)}px`);
 
 const root = document.getElementById("captions");
+const UNTRANSLATED = "…";
 // slot ("src" or a code) -> {el, lang, sentence, finals: Map(segment -> text), partial: {segment, text}, timer}
 const blocks = new Map();
 
@@ -82,8 +83,10 @@ function onCaption(event) {
     block.finals = new Map();
     block.partial = null;
   }
+  block.el.classList.toggle("untranslated", Boolean(event.untranslated));
   if (event.final) {
-    block.finals.set(event.segment, event.text);
+    // No translation kept the sentence's facts: a mark, not a wrong number on screen.
+    block.finals.set(event.segment, event.untranslated ? UNTRANSLATED : event.text);
     if (block.partial?.segment === event.segment) block.partial = null;
   } else if (!block.finals.has(event.segment)) {
     block.partial = { segment: event.segment, text: event.text };
