@@ -445,18 +445,19 @@ class Show:
         self.state.save()
 
     def _heard(self, lines: list[_Line]) -> None:
-        """The answer of `lines` (one, or several joined) starts playing now: their comments are answered."""
-        for line in lines:
-            if line.comment is None:
-                continue
-            if line.spoken is not None:
-                self._said(line.spoken)
+        """The answer of `lines` (one, or several joined) starts playing now: their comments are answered. The
+        state is saved before the journal says so: a kill between the two must not answer anyone twice."""
+        answered = [line for line in lines if line.comment is not None]
+        for line in answered:
             self.state.answered.append(line.comment.id)
             self.state.pending.pop(line.comment.id, None)
             self._queued.discard(line.comment.id)
             self.counters.answered += 1
             log.info("answered %s in %s", line.comment.id, line.lang)
         self.state.save()
+        for line in answered:
+            if line.spoken is not None:
+                self._said(line.spoken)
 
     def _unheard(self, line: _Line) -> None:
         """An answer whose voice failed before its answer piece played is queued again, up to `VOICE_ATTEMPTS`;
