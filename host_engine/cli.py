@@ -75,6 +75,8 @@ def models_routes(
 ) -> None:
     """Each direction's translation route: chrF on the dev split with its 95 % interval, whether it may be shown
     live (pipelines/translation.yaml), and the facts it got wrong or refused in the last benchmark (per 100)."""
+    from rich.markup import escape
+
     from host_engine.bench.facts import last_measured
     from host_engine.engines import Engines
     from host_engine.languages import LANGUAGES, get_language
@@ -98,7 +100,7 @@ def models_routes(
             measured = facts.get(f"{source}-{target}", {})
             table.add_row(
                 f"{source}-{target}",
-                route.chain,
+                escape(route.chain),
                 score if route.measured else f"{score} (estimated)",
                 str(size) if route.measured else "-",
                 live,

