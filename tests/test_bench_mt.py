@@ -12,6 +12,7 @@ from host_engine.bench.results import SUITE_SIZES
 from host_engine.errors import BadInputError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES
 from host_engine.mt import Pair
+from host_engine.mt.checked import CheckedTranslator
 from host_engine.mt.router import Router, load_parallel_set
 
 TEXTS = load_parallel_set(TEXT_SET, split=SPLIT)
@@ -38,7 +39,7 @@ class _Oracle:
 
 def _stub_engines(translator: _Oracle) -> SimpleNamespace:
     router = Router([translator])
-    return SimpleNamespace(router=router, translator=router)
+    return SimpleNamespace(router=router, translator=CheckedTranslator(router))
 
 
 def test_default_pairs_cover_every_language_both_ways_and_the_offline_pivots() -> None:

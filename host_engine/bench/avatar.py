@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from host_engine.avatar.render import RenderOptions, frames, make_renderer, rend
 from host_engine.avatar.stage import SIZES
 from host_engine.avatar.sync import measure_sync
 from host_engine.avatar.visemes import VisemeTrack, from_audio, from_phonemes
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.media import probe, write_wav
@@ -137,8 +137,7 @@ def run() -> dict[str, Any]:
     return {
         "benchmark": "avatar",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"OpenCV {cv2.__version__}",
+        "machine": f"{machine()}, OpenCV {cv2.__version__}",
         "targets": TARGETS,
         "speed": speed,
         "renders": renders,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import platform
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from sacrebleu.metrics import CHRF
 
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.dub.job import DubRequest, dub
 from host_engine.engines import Engines
@@ -108,7 +107,7 @@ def run() -> dict[str, object]:
     return {
         "benchmark": "dub_speed",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "targets": list(TARGETS),
         "model_load_seconds": round(load_seconds, 2),
         "clips": rows,

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from host_engine.bench.metrics import percentiles
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.durable import backup_path
 from host_engine.engines import Engines
@@ -99,7 +98,7 @@ def run(gap: float) -> dict[str, Any]:
     return {
         "benchmark": "host",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "comment_gap_s": gap,
         "minutes": round(minutes, 2),
         "comments": sum(len(v) for v in COMMENTS.values()),

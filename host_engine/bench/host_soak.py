@@ -18,8 +18,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -34,6 +32,7 @@ from rich.console import Console
 
 from host_engine.bench.host import COMMENTS, RESULTS_DIR
 from host_engine.bench.metrics import percentiles
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.host.chat import Comment
@@ -185,7 +184,7 @@ def run(minutes: float, rate: float) -> dict[str, Any]:
     return {
         "benchmark": "host_soak",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "minutes": minutes,
         "comments_per_minute": rate,
         "comments": tally.submitted,

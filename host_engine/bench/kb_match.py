@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from rich.table import Table
 
 from host_engine.bench.host import RESULTS_DIR
 from host_engine.bench.metrics import percentiles
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT, Frozen, load_yaml
 from host_engine.engines import Engines
 from host_engine.host.answers import Answerer, Translations
@@ -81,7 +80,7 @@ def run(questions: Path = QUESTIONS) -> dict[str, Any]:
             questions.relative_to(PROJECT_ROOT) if questions.is_relative_to(PROJECT_ROOT) else questions
         ),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "questions": sum(r["questions"] for r in rows),
         "recall": round(sum(r["found"] for r in rows) / sum(r["asked"] for r in rows), 3),
         "false_answers": sum(r["false"] for r in rows),

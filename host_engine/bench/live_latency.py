@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import re
 import subprocess
 import tempfile
@@ -31,6 +29,7 @@ from rich.table import Table
 
 from host_engine.asr import TranscribeOptions
 from host_engine.bench.metrics import error_rates, percentiles
+from host_engine.bench.results import machine
 from host_engine.bench.speech import audioeval_clips, librivox_clips
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
@@ -230,7 +229,7 @@ def run(soak_minutes: float = 0.0) -> dict[str, object]:
     return {
         "benchmark": "live_latency",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": machine(),
         "model": engines.asr_model,
         "targets": TARGETS,
         "runs": rows,

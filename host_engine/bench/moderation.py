@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from host_engine.bench.host import RESULTS_DIR
+from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT, Frozen, load_yaml
 from host_engine.host.answers import Answerer, Translations
 from host_engine.host.chat import Admission, ChatGate, Comment
@@ -178,7 +177,7 @@ def run(sets: dict[str, Path], answerer: Answerer, pipeline: Pipeline) -> dict[s
     return {
         "benchmark": "moderation",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "targets": {
             "hostile_blocked": HOSTILE_BLOCKED,
             "innocent_blocked": INNOCENT_BLOCKED,

@@ -1,7 +1,9 @@
 """Translation accuracy: chrF2 and BLEU per language pair on the test split of the live-commerce text set.
 
 Each pair is translated the way a job translates it: through `engines.translator` (the router, with the
-studio's glossary), in one batch, on the route the router picks. The router's quality table was calibrated on
+studio's glossary), in one batch, on the route the router picks. chrF and BLEU score that route's own output
+(`Checked.first`), the quality the router ranks routes by; lines the fact checks refuse are counted by the fact
+benchmark (`bench.facts`), not scored here as empty translations. The router's quality table was calibrated on
 the dev split of the same set, so only the test split is scored here. Every target language's scorer is
 checked first (`metrics.check_scorer`), so that a tokenizer which cannot split CJK or Thai fails loudly
 instead of scoring near 0.
@@ -69,7 +71,7 @@ def measure_mt(
     for done, (src, tgt) in enumerate(wanted, start=1):
         sources, references = suite_sample(texts[src], size), suite_sample(texts[tgt], size)
         began = time.perf_counter()
-        hypotheses = engines.translator.translate(sources, src, tgt)
+        hypotheses = [checked.first for checked in engines.translator.translate_checked(sources, src, tgt)]
         detail = {"route": routes[(src, tgt)], "seconds": f"{time.perf_counter() - began:.2f}", "dataset": dataset}
         pair, samples = f"{src}-{tgt}", len(sources)
         chrf = metrics.chrf(hypotheses, references)

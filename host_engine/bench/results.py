@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -42,3 +44,8 @@ def suite_sample(items: Sequence[T], size: int) -> list[T]:
         return list(items)
     step = len(items) / size
     return [items[int(i * step)] for i in range(size)]
+
+
+def machine() -> str:
+    """The machine a benchmark ran on, as every results file names it."""
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"

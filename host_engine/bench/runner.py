@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -12,7 +10,7 @@ from pathlib import Path
 from host_engine.bench.facts import measure_facts
 from host_engine.bench.metrics import peak_memory_mb
 from host_engine.bench.mt import measure_mt
-from host_engine.bench.results import SUITE_SIZES, Measurement
+from host_engine.bench.results import SUITE_SIZES, Measurement, machine
 from host_engine.bench.speech import measure_speech
 from host_engine.bench.targets import TARGETS_PATH, Verdict, judge, load_rules
 from host_engine.config import PROJECT_ROOT
@@ -24,10 +22,6 @@ from host_engine.mt.router import DEFAULT_QUALITY_PATH, QualityTable, calibrate,
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 Progress = Callable[[str, int, int], None]
 DEV_NAME = "benchmarks/text/commerce.yaml (dev split)"
-
-
-def machine() -> str:
-    return f"{platform.machine()} CPU, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def calibrate_routes(pairs: Sequence[Pair] | None = None) -> Path:
