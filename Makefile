@@ -25,3 +25,4 @@ bench: setup
 	$(BIN)/python -m host_engine.bench.host
 	$(BIN)/python -m host_engine.bench.kb_match
 	$(BIN)/python -m host_engine.bench.moderation
+	$(BIN)/python -m host_engine.bench.placeholders
