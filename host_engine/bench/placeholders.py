@@ -30,13 +30,12 @@ from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.mt.facts import problems
 from host_engine.mt.glossary import Glossary, Term
-from host_engine.mt.numbers import read_numbers
+from host_engine.mt.numbers import decimal_mark, read_numbers
 from host_engine.mt.router import Route
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "facts" / "placeholders.json"
 ITEMS = 24
 """Test items per direction: numbers, terms and questions alike (the set is grouped by category, so spread)."""
-_DECIMAL_COMMA = frozenset({"de", "es", "fr", "pt", "id", "vi"})
 ARMS = ("plain", "placeholders")
 
 
@@ -57,7 +56,7 @@ def protect_numbers(text: str, src: str, tgt: str) -> tuple[str, list[Term]]:
 
 def _digits(value: float, lang: str) -> str:
     written = format(Decimal(str(value)).normalize(), "f")
-    return written.replace(".", ",") if lang in _DECIMAL_COMMA else written
+    return written.replace(".", decimal_mark(lang))
 
 
 def _translate(engines: Engines, route: Route, texts: Sequence[str], src: str, tgt: str) -> tuple[list[str], int]:
@@ -98,7 +97,8 @@ def measure(engines: Engines, items: Sequence[FactItem], src: str, tgt: str) -> 
 
 
 def main() -> None:
-    items = load_fact_set()[:: max(1, len(load_fact_set()) // ITEMS)][:ITEMS]
+    test_items = load_fact_set()
+    items = test_items[:: max(1, len(test_items) // ITEMS)][:ITEMS]
     engines = Engines()
     began = time.perf_counter()
     rows = {f"{src}-{tgt}": measure(engines, items, src, tgt) for src, tgt in QUICK_PAIRS}

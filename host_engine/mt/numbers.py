@@ -930,6 +930,11 @@ class _Spec:
     digits: re.Pattern[str] = _DIGITS
 
 
+def decimal_mark(lang: str) -> str:
+    """The decimal mark `lang` writes: "," or "."."""
+    return _SPECS[lang].point
+
+
 _ID_DIGITS = _digit_pattern(suffix="[kK]|(?i:rb|jt)")
 _SPECS: dict[str, _Spec] = {
     "en": _Spec(".", _reader(_EN, _en_check)),

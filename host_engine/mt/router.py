@@ -373,6 +373,9 @@ def calibrate(
         routes = [r for r in measured.candidates(src, tgt) if r.measured]
         if not routes:
             continue
+        if (src, tgt) in redo:  # measured again: earlier verdicts on this pair's routes no longer hold
+            for route in routes:
+                wins.pop(route.hops, None)
         best = max(routes, key=lambda r: r.score)
         beaten = wins.setdefault(best.hops, set())
         for simpler in (r for r in routes if len(r.hops) < len(best.hops) and r.overlaps(best)):
