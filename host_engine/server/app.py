@@ -166,11 +166,14 @@ def create_app(
             await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             receiver.cancel()
-            await asyncio.gather(receiver, return_exceptions=True)
-            await source.close()
-            await sender
-            channel.subscribers.discard(queue)
-            hub.channels.forget_idle(session)
+            try:
+                await asyncio.gather(receiver, return_exceptions=True)
+                await source.close()
+                await sender
+            finally:  # also when the handler is cancelled mid-way (server stopping): never a stale subscriber
+                sender.cancel()
+                channel.subscribers.discard(queue)
+                hub.channels.forget_idle(session)
 
     return app
 

@@ -115,11 +115,11 @@ def mount_overlay(app: FastAPI, channels: Channels) -> None:
         sender = asyncio.create_task(_send_all(socket, queue))
         try:
             await until_closed(socket)
-        finally:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+        finally:  # bookkeeping before any await: a cancelled handler (server stopping) must still unsubscribe
             channel.subscribers.discard(queue)
             channels.forget_idle(session)
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
 
 
 async def until_closed(socket: WebSocket) -> None:
