@@ -24,5 +24,6 @@ bench: setup
 	$(BIN)/python -m host_engine.bench.live_latency
 	$(BIN)/python -m host_engine.bench.host
 	$(BIN)/python -m host_engine.bench.kb_match
+	$(BIN)/python -m host_engine.bench.intents
 	$(BIN)/python -m host_engine.bench.moderation
 	$(BIN)/python -m host_engine.bench.placeholders

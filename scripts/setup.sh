@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libicu-dev and pkg-config: PyICU (moderation's Unicode look-alike skeletons) builds against the system ICU.
+# Fonts for the host's product card and ad label, in every script it speaks (7 MB installed): DejaVu (Latin,
+# Cyrillic, Arabic), WenQuanYi Micro Hei (Chinese, Japanese kana, Korean Hangul; 1.6 MB download, where
+# fonts-noto-cjk is 57 MB), TLWG Loma (Thai); libfribidi0 lets Pillow lay out Arabic right to left.
 APT_PACKAGES=(ffmpeg espeak-ng apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-ind-zlm
               pocketsphinx-testdata chromium libdlib-data ngircd
-              nginx-light libnginx-mod-rtmp libicu-dev pkg-config)
+              nginx-light libnginx-mod-rtmp libicu-dev pkg-config
+              fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-loma-ttf libfribidi0)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

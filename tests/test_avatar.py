@@ -200,3 +200,30 @@ def test_render_bad_input_is_one_line(cli, speech_file, tmp_path, audio, pack, o
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "This lightweight rain jacket folds into its own pocket, and it weighs only two hundred grams."),
+        ("ja", "こちらのレインジャケットは軽くて、ポケットに収納できます。"),
+    ],
+)
+def test_an_interrupted_sentence_stops_between_words(engines, lang: str, text: str) -> None:
+    """Barge-in: the host's speech is cut at a pause of the real voice's audio, never inside a word, and what is
+    queued after it is dropped."""
+    chunks = list(engines.synthesizer(lang, None).synthesize(text, lang))
+    avatar = LiveAvatar(load_pack("mika"), (1280, 720), fps=25.0, sample_rate=24000)
+    for chunk in chunks:
+        avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+    whole = avatar.queued_seconds
+    for _ in range(10):  # 0.4 s said
+        avatar.next_frame(draw=False)
+    dropped = avatar.interrupt()
+    left = avatar.queued_seconds
+    assert dropped > 0.5 and abs(whole - 0.4 - left - dropped) < 0.05
+    tail = np.concatenate([avatar.next_frame(draw=False)[1] for _ in range(round(left * 25))])
+    said = np.concatenate([chunk.audio for chunk in chunks])
+    loud = np.percentile(np.abs(said), 95)
+    assert np.abs(tail[-240:]).max() < 0.1 * loud  # its last 10 ms: quiet, not a word cut in two
+    assert avatar.queued_seconds == 0 and not avatar.next_frame(draw=False)[1].any()

@@ -1,4 +1,5 @@
-"""The talking host's face: viseme tracks from speech, avatar packs, and renderers that draw one frame per mouth.
+"""The talking host's face: viseme tracks from speech, avatar packs, renderers that draw one frame per mouth, and
+the scene around it (a studio background behind, the product card and ad label over it).
 
 Every renderer follows `Renderer`; a neural lip-sync backend can join later behind the same two members.
 """

@@ -1,5 +1,7 @@
 """The live host's face: speech goes in whenever there is something to say; frames and the matching audio come out
-at a steady frame rate, idle (blinking, breathing, mouth shut) when the queue is empty.
+at a steady frame rate, idle (blinking, breathing, mouth shut) when the queue is empty. The portrait stands on the
+studio's background image where one is given, and every frame carries the `Scene`'s layer (the product card and
+the ad label) on top.
 
 `LiveAvatar.next_frame` is the clock-free core (one frame and its audio block per call); `run` paces it in real
 time into an `AVSink` such as FFmpeg streaming to a file or an RTMP URL, or the server's MJPEG preview.
@@ -7,6 +9,7 @@ time into an `AVSink` such as FFmpeg streaming to a file or an RTMP URL, or the 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -17,13 +20,17 @@ import numpy as np
 
 from host_engine.avatar.motion import IdleMotion
 from host_engine.avatar.pack import Pack
+from host_engine.avatar.pauses import next_pause
 from host_engine.avatar.render import make_renderer
+from host_engine.avatar.scene import Scene
 from host_engine.avatar.visemes import Mouth, VisemeTrack, from_audio, from_phonemes
 from host_engine.media import resample
 from host_engine.tts import PhonemeTiming
 
 AVSink = Callable[[np.ndarray, np.ndarray], None]
 """Takes one frame (BGR) and its span of audio (float32 mono)."""
+INTERRUPT_MARGIN = 0.08
+"""The soonest `LiveAvatar.interrupt` cuts, ahead of the frame being drawn (seconds)."""
 
 
 @dataclass
@@ -31,13 +38,27 @@ class _Utterance:
     audio: np.ndarray
     track: VisemeTrack
     frame: int = 0
+    end: int = -1
+    """The frame it ends before: its track's length, or earlier once `interrupt` cut it."""
+
+    def __post_init__(self) -> None:
+        if self.end < 0:
+            self.end = len(self.track)
 
 
 class LiveAvatar:
     def __init__(
-        self, pack: Pack, size: tuple[int, int], fps: float = 25.0, sample_rate: int = 24000, seed: int = 0
+        self,
+        pack: Pack,
+        size: tuple[int, int],
+        fps: float = 25.0,
+        sample_rate: int = 24000,
+        seed: int = 0,
+        backdrop: np.ndarray | None = None,
     ) -> None:
-        self.renderer = make_renderer(pack, size)
+        self.renderer = make_renderer(pack, size, backdrop)
+        self.scene = Scene(size)
+        """What is shown over the host (`Scene.show`); nothing until told."""
         self.fps = fps
         self.sample_rate = sample_rate
         self.motion = IdleMotion(seed)
@@ -62,7 +83,27 @@ class LiveAvatar:
     @property
     def queued_seconds(self) -> float:
         with self._lock:
-            return sum((len(u.track) - u.frame) / self.fps for u in self._queue)
+            return sum((u.end - u.frame) / self.fps for u in self._queue)
+
+    def interrupt(self, margin: float = INTERRUPT_MARGIN) -> float:
+        """Stop what is being said at its next pause between words at least `margin` seconds ahead (never inside a
+        word: `pauses.next_pause`), and drop what is queued after it, so that the next thing said (an answer)
+        starts there. Returns the seconds of speech dropped: 0 when nothing was said, or no pause comes before the
+        end of what is being said (it then ends as it would have). Thread-safe."""
+        with self._lock:
+            if not self._queue:
+                return 0.0
+            current = self._queue[0]
+            played = current.frame / self.fps
+            pause = next_pause(current.audio, self.sample_rate, played + margin)
+            dropped = sum((u.end - u.frame) / self.fps for u in list(self._queue)[1:])
+            while len(self._queue) > 1:
+                self._queue.pop()
+            if pause is not None and math.ceil(pause * self.fps) < current.end:
+                end = math.ceil(pause * self.fps)
+                dropped += (current.end - end) / self.fps
+                current.end = end
+            return dropped
 
     def _samples(self, index: int) -> int:
         return round((index + 1) * self.sample_rate / self.fps) - round(index * self.sample_rate / self.fps)
@@ -80,11 +121,11 @@ class LiveAvatar:
                 piece = utterance.audio[start : start + block.size]
                 block[: piece.size] = piece
                 utterance.frame += 1
-                if utterance.frame >= len(utterance.track):
+                if utterance.frame >= utterance.end:
                     self._queue.popleft()
         if draw or self._frame is None:
             t = (self.frame_index + 0.5) / self.fps
-            self._frame = self.renderer.draw(mouth, self.motion.pose(t, mouth.open))
+            self._frame = self.scene.draw(self.renderer.draw(mouth, self.motion.pose(t, mouth.open)))
         self.frame_index += 1
         return self._frame, block
 

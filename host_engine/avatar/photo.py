@@ -117,8 +117,8 @@ class _Eyelid:
 
 
 class PhotoRenderer:
-    def __init__(self, pack: Pack, size: tuple[int, int]) -> None:
-        self.stage = Stage(pack, size)
+    def __init__(self, pack: Pack, size: tuple[int, int], backdrop: np.ndarray | None = None) -> None:
+        self.stage = Stage(pack, size, backdrop)
         self.size = size
         geometry = pack.geometry
         self._mouth = _MouthWarp(self.stage, geometry.mouth, geometry.lips_meet)

@@ -27,14 +27,15 @@ DEFAULT_FPS = 25.0
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
 Progress = Callable[[int, int], None]
 
-_RENDERERS: dict[str, Callable[[Pack, tuple[int, int]], Renderer]] = {
+_RENDERERS: dict[str, Callable[[Pack, tuple[int, int], np.ndarray | None], Renderer]] = {
     "photo": PhotoRenderer,
     "sprites": SpriteRenderer,
 }
 
 
-def make_renderer(pack: Pack, size: tuple[int, int]) -> Renderer:
-    return _RENDERERS[pack.kind](pack, size)
+def make_renderer(pack: Pack, size: tuple[int, int], backdrop: np.ndarray | None = None) -> Renderer:
+    """The pack's renderer; `backdrop` (BGR) fills the frame behind the portrait instead of the pack's colour."""
+    return _RENDERERS[pack.kind](pack, size, backdrop)
 
 
 def frames(renderer: Renderer, track: VisemeTrack, motion: IdleMotion) -> Iterator[np.ndarray]:

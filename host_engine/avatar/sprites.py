@@ -42,9 +42,9 @@ class _Overlay:
 
 
 class SpriteRenderer:
-    def __init__(self, pack: Pack, size: tuple[int, int]) -> None:
+    def __init__(self, pack: Pack, size: tuple[int, int], backdrop: np.ndarray | None = None) -> None:
         assert pack.sprites is not None
-        self.stage = Stage(pack, size)
+        self.stage = Stage(pack, size, backdrop)
         self.size = size
         mouth_at = self.stage.place(pack.geometry.mouth.center)
         self._mouths = {

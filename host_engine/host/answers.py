@@ -1,12 +1,14 @@
 """Answers in the viewer's language, built only from what the studio wrote: the knowledge base, and the rundown's
-price, stock and shipping for the viewer's market.
+price, stock, shipping and attributes (colours, sizes, materials) for the viewer's market.
 
 Everything the studio wrote in fewer languages than its markets speak is translated once at start-up through the
 MT router and kept in the state folder, so answering a comment is a lookup plus string formatting (no model on the
-hot path), and a restart translates nothing twice. A question is matched against the knowledge base's questions
-in the comment's own language (questions.py: words weighted by their rarity); otherwise words for price, stock or
-shipping (phrases.yaml) pick a fact of the product on air (or of the product the comment names). Every answer is
-moderated against the market's rules before it is returned; a polite fallback stands in for anything that fails.
+hot path), and a restart translates nothing twice. What a comment asks is read part by part (intents.py: "how much
+is it and does it ship?" gets both); a question is also matched against the knowledge base's questions in the
+comment's own language (questions.py: words weighted by their rarity). Facts are those of the product on air, or of
+the product the comment names. A question nothing the studio wrote answers goes to the language model, if any, and
+otherwise gets an honest "I don't have that information"; a comment that asks nothing gets thanks. Every answer is
+moderated against the market's rules before it is returned.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 
 from host_engine.durable import read_json, write_json
 from host_engine.errors import HostEngineError
+from host_engine.host import vocabulary
 from host_engine.host.chat import Admission
+from host_engine.host.intents import FACTS, Ask, Reading, read
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
 from host_engine.host.phrases import phrase
@@ -34,8 +38,6 @@ OPEN_ANSWERS_KEPT = 512
 PIVOT = "en"
 """A comment that matches nothing in its own language is brought to English (one MT call) and matched again there:
 pre-translated questions can be poor where the MT is, the viewer's words are often clearer."""
-INTENTS = ("shipping", "stock", "price")
-"""Fact intents, most specific first: "how much is shipping?" asks shipping, though "how much" asks prices too."""
 TYPICAL_VIEWER = "{viewer}"
 """The name in `Answerer.typical` answers: whatever holds it is different for every viewer."""
 SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
@@ -47,9 +49,17 @@ class Answer:
     text: str
     lang: str
     kind: str
-    """'kb:<entry id>', 'price', 'stock', 'shipping', both ('price+kb:<entry id>'), 'open' or 'fallback'."""
+    """What it says, part by part joined by '+': 'price', 'stock', 'shipping', 'color', 'size', 'material',
+    'kb:<entry id>', 'open' (the language model), 'unknown' (nothing the studio wrote answers it), 'thanks' (the
+    comment asked nothing) or 'fallback' (no answer could be built or said)."""
     product: str | None = None
     ad_label: str | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether an acknowledgement ("Good question!") may open it: not before thanks for a comment that asked
+        nothing, nor before the fallback."""
+        return self.kind not in ("thanks", "fallback")
 
 
 class Translations:
@@ -181,67 +191,105 @@ class Answerer:
         return None
 
     def answer(self, admission: Admission, on_air: Product) -> Answer:
-        """The reply to an accepted comment, in its language, naming the viewer."""
+        """The reply to an accepted comment, in its language, naming the viewer: a sentence for each thing it asks
+        (facts, attributes, a knowledge-base entry), the language model's sentence for a question nothing else
+        answers, an honest "I don't have that information" where that fails too, and thanks for a comment that
+        asks nothing."""
         lang, market, name = admission.lang, admission.market, _name(admission)
         text = admission.comment.text
         product = self.product_named(text) or on_air
-        match = self._questions.best(text, lang)
-        facts = self._from_facts(text, lang, name, market, product)
-        english = text if lang == PIVOT else None
-        if facts is None and not match.asked and lang != PIVOT and self.pipeline.knowledge_base:
-            english = self.translations.now(text, lang, PIVOT)
-            match = self._questions.best(english, PIVOT)
-        answer: Answer | None = facts
-        if facts is None and match.asked:
-            answer = self._kb_answer(match.entry, lang, name)
-        elif facts is not None and match.asked_beside_facts:  # both: "how much is it, is it waterproof?"
-            kb = self._answers[match.entry][lang]
-            answer = replace(facts, text=_sentences(lang, facts.text, kb), kind=f"{facts.kind}+kb:{match.entry}")
-        if answer is None and self.model is not None:
-            answer = self._open(english or self.translations.now(text, lang, PIVOT), lang, name, market, product)
-        if answer is None:
-            answer = _fallback(lang, name)
+        reading = read(text, lang)
+        entries, english = self._entries_asked(reading, text, lang)
+        parts = self._told(reading.beside(bool(entries)), lang, market, product)
+        parts += [(f"kb:{entry}", self._answers[entry][lang]) for entry in entries]
+        labelled = any(not kind.startswith("kb:") for kind, _ in parts)
+        if not parts and reading.question and self.model is not None:
+            english = english or (text if lang == PIVOT else self.translations.now(text, lang, PIVOT))
+            said = self._open(english, lang, market, product)
+            parts, labelled = ([("open", said)], True) if said else ([], False)
+        if not any(sentence for _, sentence in parts):
+            parts = [("unknown", self._unknown(lang, product))] if reading.question else [("thanks", _thanks(lang))]
+        elif not all(sentence for _, sentence in parts):  # what the facts cannot say, said once
+            parts = [part for part in parts if part[1]] + [("unknown", self._unknown(lang, product))]
+        answer = _answer(name, lang, parts, *((product.id, market.rules.ad_label) if labelled else (None, None)))
         verdict = check_line(answer.text, market.rules)
         if not verdict.allowed:
             log.warning("answer withheld (%s): %s", verdict.reason, answer.kind)
-            answer = _fallback(lang, name)
+            answer = self.fallback(admission, product)
             if not check_line(answer.text, market.rules).allowed:  # a name no gate checked: the viewer unnamed
-                answer = _fallback(lang, phrase(lang, "viewer"))
+                answer = replace(answer, text=_greeted(phrase(lang, "viewer"), lang, self._unknown(lang, product)))
         return answer
 
-    def fallback(self, admission: Admission) -> Answer:
-        """The polite reply that promises to come back to the question, naming the viewer."""
-        return _fallback(admission.lang, _name(admission))
+    def _entries_asked(self, reading: Reading, text: str, lang: str) -> tuple[list[str], str | None]:
+        """The knowledge-base entries a question asks, and the comment in English where it was translated to find
+        them. The whole comment is matched in its own language; so is each part of a compound comment that asks no
+        fact ("precio? y es impermeable de verdad?"). What matches nothing is brought to English (one MT call)
+        and matched there: pre-translated questions can be poor where the MT is, the viewer's words are clearer.
+        A statement asks no entry ("the jacket is so cool!" is not "is the jacket waterproof?")."""
+        if not reading.question or not self.pipeline.knowledge_base:
+            return [], None
+        firm = [ask for ask in reading.asks if not ask.loose]
+        whole = self._questions.best(text, lang)
+        beside = whole.asked_beside_facts and len(reading.parts) == 1  # in a compound comment, each part alone
+        entries = [whole.entry] if whole.asked and (not firm or beside) else []
+        free = [part.text for part in reading.parts if not part.asks] if len(reading.parts) > 1 else []
+        unmatched = []
+        for part in free:
+            match = self._questions.best(part, lang)
+            if match.asked:
+                entries.append(match.entry)
+            else:
+                unmatched.append(part)
+        english = None
+        if lang == PIVOT or entries:
+            return list(dict.fromkeys(entries)), english
+        if not firm:
+            english = self.translations.now(text, lang, PIVOT)
+            match = self._questions.best(english, PIVOT)
+            entries += [match.entry] if match.asked else []
+        for part in unmatched if firm else ():
+            match = self._questions.best(self.translations.now(part, lang, PIVOT), PIVOT)
+            entries += [match.entry] if match.asked else []
+        return list(dict.fromkeys(entries)), english
+
+    def fallback(self, admission: Admission, product: Product) -> Answer:
+        """What is said when no answer could be built or said: that the host has no such information about
+        `product`, naming the viewer (never a promise to come back to it)."""
+        return Answer(
+            _greeted(_name(admission), admission.lang, self._unknown(admission.lang, product)),
+            admission.lang,
+            "fallback",
+            product.id,
+        )
 
     def typical(self) -> list[Answer]:
-        """Every answer the studio's facts and knowledge base can give, in every language, to `TYPICAL_VIEWER`."""
+        """Every answer to one question the studio's facts and knowledge base can give, in every language, to
+        `TYPICAL_VIEWER`: what the voice keeps in memory."""
         answers = []
         for lang in self.pipeline.languages:
             market = self.pipeline.market(lang)
-            answers += [self._kb_answer(entry.id, lang, TYPICAL_VIEWER) for entry in self.pipeline.knowledge_base]
+            kb = [(f"kb:{e.id}", self._answers[e.id][lang]) for e in self.pipeline.knowledge_base]
+            answers += [_answer(TYPICAL_VIEWER, lang, [part], None, None) for part in kb if part[1]]
             for product in self.pipeline.products:
-                for intent in INTENTS:
-                    answers.append(self._fact(intent, lang, TYPICAL_VIEWER, market, product))
-            answers.append(_fallback(lang, TYPICAL_VIEWER))
+                asks = [Ask(intent) for intent in FACTS] + [Ask(attribute) for attribute in product.attributes]
+                for ask in asks:
+                    told = self._told((ask,), lang, market, product)
+                    answers.append(_answer(TYPICAL_VIEWER, lang, told, product.id, market.rules.ad_label))
+                answers.append(_answer(TYPICAL_VIEWER, lang, [("unknown", self._unknown(lang, product))], None, None))
+            answers.append(_answer(TYPICAL_VIEWER, lang, [("thanks", _thanks(lang))], None, None))
         return answers
 
-    def _kb_answer(self, entry: str, lang: str, name: str) -> Answer:
-        said = self._answers[entry][lang]
-        return Answer(_greeted(name, lang, said), lang, f"kb:{entry}") if said else _fallback(lang, name)
+    def _unknown(self, lang: str, product: Product) -> str:
+        return phrase(lang, "unknown").format(product=self._names[product.id][lang])
 
-    def _open(self, question: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
+    def _open(self, question: str, lang: str, market: Market, product: Product) -> str | None:
         """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""
         grounding = Grounding(self._grounds[(product.id, market.id)], question)
         try:
-            said = self._open_said(grounding, lang)
+            return self._open_said(grounding, lang)
         except HostEngineError as exc:  # not remembered: the server may answer the next time
             log.warning("%s", exc)
             return None
-        return (
-            None
-            if said is None
-            else Answer(_greeted(name, lang, said), lang, "open", product.id, market.rules.ad_label)
-        )
 
     def _open_sentence(self, grounding: Grounding, lang: str) -> str | None:
         """What the model says to `grounding` in `lang` once checked, or None (remembered in `_open_said`: the
@@ -253,25 +301,65 @@ class Answerer:
         said = sentence if lang == PIVOT else self.translations.now(sentence, PIVOT, lang)
         return None if not said or invented_numbers(said, grounding.facts, lang) else said
 
-    def _from_facts(self, text: str, lang: str, name: str, market: Market, product: Product) -> Answer | None:
-        normalized = normalize(text)
-        intents: dict[str, list[str]] = phrase(lang, "intents")
-        intent = next((i for i in INTENTS if any(contains_term(normalized, w) for w in intents[i])), None)
-        return None if intent is None else self._fact(intent, lang, name, market, product)
+    def _told(self, asks: Iterable[Ask], lang: str, market: Market, product: Product) -> list[tuple[str, str]]:
+        """(kind, sentence) for each fact or attribute asked; an attribute's values asked together answer once.
+        A sentence is empty where the facts cannot say it (a shipping text no translation kept faithful, an
+        attribute the studio did not give)."""
+        told: list[tuple[str, str]] = []
+        asked = list(asks)
+        for ask in asked:
+            if ask.intent in FACTS:
+                told.append((ask.intent, self._fact(ask.intent, lang, market, product)))
+            elif ask.intent not in (kind for kind, _ in told):
+                values = [a.value for a in asked if a.intent == ask.intent and a.value is not None]
+                told.append((ask.intent, _attribute(lang, ask.intent, product.attributes.get(ask.intent, ()), values,
+                                                     self._names[product.id][lang])))  # fmt: skip
+        return told
 
-    def _fact(self, intent: str, lang: str, name: str, market: Market, product: Product) -> Answer:
+    def _fact(self, intent: str, lang: str, market: Market, product: Product) -> str:
         offer = product.offers[market.id]
-        values = {
-            "name": name,
-            "product": self._names[product.id][lang],
-            "price": format_price(offer.price, market.currency),
-            "stock": offer.stock,
-            "shipping": self._shipping[(product.id, market.id)][lang],
-        }
+        shipping = self._shipping[(product.id, market.id)][lang]
+        if intent == "shipping" and not shipping:  # no faithful translation of the shipping terms
+            return ""
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
-        if intent == "shipping" and not values["shipping"]:  # no faithful translation of the shipping terms
-            return _fallback(lang, name)
-        return Answer(phrase(lang, key).format(**values), lang, intent, product.id, market.rules.ad_label)
+        return phrase(lang, key).format(
+            product=self._names[product.id][lang],
+            price=format_price(offer.price, market.currency),
+            stock=offer.stock,
+            shipping=shipping,
+        )
+
+
+def _attribute(lang: str, attribute: str, has: tuple[str, ...], asked: list[str], product: str) -> str:
+    """The sentence about one attribute: which values `has` holds, or yes / no to the values `asked` (all there:
+    yes; none there: no; some: which); empty when the studio gave none."""
+    if not has:
+        return ""
+    words = vocabulary.values(lang, attribute)  # type: ignore[arg-type]
+    say = lambda keys: _listed(lang, [words[k][0] if k in words else k for k in keys])  # noqa: E731
+    templates: dict[str, str] = phrase(lang, attribute)
+    there = [value for value in asked if value in has]
+    verdict = "which" if not asked or (there and len(there) < len(asked)) else "yes" if there else "no"
+    return templates[verdict].format(product=product, values=say(has), value=say(there or asked))
+
+
+def _listed(lang: str, items: list[str]) -> str:
+    """ "blue and yellow", "S, M, L and XL", "蓝色、黄色和…" (the last two joined by the language's `and`)."""
+    comma = "、" if lang in ("ja", "zh") else "، " if lang == "ar" else ", "
+    word = phrase(lang, "and")
+    if len(items) < 2:
+        return "".join(items)
+    if word == ",":
+        return comma.join(items)
+    glue = word if lang in ("ja", "zh") else f" {word} "
+    return comma.join(items[:-1]) + glue + items[-1]
+
+
+def _answer(name: str, lang: str, parts: list[tuple[str, str]], product: str | None, label: str | None) -> Answer:
+    """The viewer greeted, then each part's sentence (the first letter of each after the first made capital)."""
+    sentences = [sentence if i == 0 else sentence[:1].upper() + sentence[1:] for i, (_, sentence) in enumerate(parts)]
+    kind = "+".join(kind for kind, _ in parts)
+    return Answer(_greeted(name, lang, _sentences(lang, *sentences)), lang, kind, product, label)
 
 
 def _named(translated: dict[str, str], written: dict[str, str]) -> dict[str, str]:
@@ -299,12 +387,12 @@ def _name(admission: Admission) -> str:
     return admission.name or phrase(admission.lang, "viewer")
 
 
-def _fallback(lang: str, name: str) -> Answer:
-    return Answer(phrase(lang, "fallback").format(name=name), lang, "fallback")
+def _thanks(lang: str) -> str:
+    return phrase(lang, "thanks")
 
 
 def _greeted(name: str, lang: str, text: str) -> str:
-    return f"{name}{'、' if lang in ('ja', 'zh') else ', '}{text}"
+    return phrase(lang, "greeting").format(name=name) + text
 
 
 def format_price(price: float, currency: str) -> str:

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_TOKENS = 60
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _WORD = re.compile(r"[a-z]+")
+_WHOLE = re.compile(r"\w[\"')]*[.!?]$")
+"""A sentence that ends as one: a word and its full stop, not a colon or a cut-off ("Here are the details:")."""
 _STEM = 5
 _MARKUP = re.compile(r"<[^<>]{0,40}>|\[/?[a-z_]{1,20}\]|#{2,}", re.IGNORECASE)
 """Chat-template tokens and markup: "<|im_start|>", "<start_of_turn>", "[INST]", "### Response"."""
@@ -47,13 +49,13 @@ PLAIN_WORDS = frozenset({
 rest)."""
 INSTRUCTIONS = (
     "{host} is the host of a live shopping stream. She answers a viewer's question in one short, friendly sentence, "
-    "using only the facts given. If the facts do not answer it, she says she does not know yet."
+    "using only the facts given. If the facts do not answer it, she says she does not know."
 )
 EXAMPLES = (
     (
         "Product: travel mug. It keeps coffee hot for six hours. It is made of steel. Price: 15 USD. Stock: 30.",
         "Can I put it in the dishwasher?",
-        "The facts I have do not say, so I will check that for you.",
+        "The facts I have do not say, sorry.",
     ),
     (
         "Product: desk lamp. It has three brightness levels. The arm bends in any direction. Price: 20 EUR.",
@@ -171,7 +173,8 @@ def uses_the_facts(text: str, facts: str) -> bool:
 
 
 def grounded_reply(model: Model, grounding: Grounding, strict: bool = True) -> str | None:
-    """The model's first sentence, or None when it is empty or holds a number the facts do not; when `strict`,
+    """The model's first sentence, or None when it is empty, does not end as a sentence (cut off, or ending in a
+    colon), or holds a number the facts do not; when `strict`,
     also when it says something the facts do not hold ("yes, it is machine washable"), or
     nothing the facts say ("yes, it does" to "does it come in red?"). Raises HostEngineError when the model gives
     no answer at all (a server down)."""
@@ -181,6 +184,7 @@ def grounded_reply(model: Model, grounding: Grounding, strict: bool = True) -> s
     unsupported = unsupported_words(sentence, grounding.facts) if strict else []
     reason = (
         "empty" if not sentence
+        else "not a whole sentence" if not _WHOLE.search(sentence)
         else f"numbers not in the facts: {invented}" if invented
         else f"words not in the facts: {unsupported}" if unsupported
         else "nothing from the facts" if strict and not uses_the_facts(sentence, grounding.facts)

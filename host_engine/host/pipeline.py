@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from host_engine.config import Frozen, load_yaml
+from host_engine.host import vocabulary
+from host_engine.host.vocabulary import Attribute
 from host_engine.languages import LANGUAGES
 
 
@@ -49,11 +51,25 @@ class Offer(Frozen):
 class Product(Frozen):
     id: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: Texts = Field(min_length=1)
+    image: Path | None = None
+    """A picture of it for the card on the video (relative paths: from the working folder)."""
     talking_points: dict[Lang, tuple[str, ...]] = Field(min_length=1)
     """Sentences the host says while the product is on air, per language written."""
     offers: dict[str, Offer] = Field(min_length=1)
     """Market id -> price, stock and shipping there."""
     minutes: float = Field(default=10.0, gt=0)
+    attributes: dict[Attribute, tuple[str, ...]] = Field(default_factory=dict)
+    """Colours, sizes and materials it comes in, by their keys in host_engine/host/attributes.yaml ("blue", "XL",
+    "nylon"): the host answers "does it come in black?" from these, in every language."""
+
+    @field_validator("attributes")
+    @classmethod
+    def _known_values(cls, attributes: dict[Attribute, tuple[str, ...]]) -> dict[Attribute, tuple[str, ...]]:
+        for attribute, given in attributes.items():
+            unknown = [value for value in given if value not in vocabulary.known(attribute)]
+            if unknown:
+                raise ValueError(f"unknown {attribute} {unknown}: use one of {', '.join(vocabulary.known(attribute))}")
+        return attributes
 
 
 class Entry(Frozen):
@@ -107,6 +123,9 @@ class Avatar(Frozen):
     pack: str = "mika"
     size: Literal["720p", "1080p"] = "720p"
     fps: float = Field(default=25.0, ge=5, le=60)
+    background: Path | None = None
+    """An image behind the portrait, scaled to cover the frame (relative paths: from the working folder); the
+    pack's flat colour otherwise."""
 
 
 class Pipeline(Frozen):

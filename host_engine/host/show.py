@@ -1,5 +1,6 @@
 """The overnight show: the rundown spoken sentence by sentence, viewers' comments answered between sentences, the
-avatar's frames and voice streamed out through FFmpeg.
+avatar's frames and voice streamed out through FFmpeg; the frames show the product on air as a card with every
+market's ad label (`host.studio`).
 
 Stages: chat sources -> `submit` (language, moderation, throttle, answer) -> a bounded reply queue -> the speaker,
 which takes a reply if one waits and otherwise the next rundown line, synthesizes it one sentence at a time and
@@ -39,6 +40,7 @@ from host_engine.host.outlet import Outlet
 from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.state import ShowState
+from host_engine.host.studio import backdrop, cards
 from host_engine.host.voicing import Urgency, Voice
 from host_engine.media import recover_partials
 from host_engine.text import has_unspaced_script
@@ -114,12 +116,14 @@ class _Line:
     joined: list[_Line] = field(default_factory=list)
     """Answers to other viewers that say the same; their greetings are said with this one's (`GROUP_MAX`)."""
     ack: str | None = None
-    """A short acknowledgement said before the answer ("Great question!"): it is in the voice's memory, so it
+    """A short acknowledgement said before the answer ("Good question!"): it is in the voice's memory, so it
     plays at once while the viewer's name is synthesized."""
     name: str | None = None
     """The viewer's name as the answer says it (checked by the chat gate): said once, never remembered."""
     attempts: int = 1
     voice_failed: bool = False
+    again: bool = False
+    """A rundown line said again after an answer cut it short: the rundown has moved past it already."""
     spoken: Spoken | None = None
     """What `_first_audio` measured when the line started playing; an answer's is journalled once it is heard."""
 
@@ -181,11 +185,24 @@ class Show:
         translations.save()
         self._check_rundown()
         self.avatar = LiveAvatar(
-            load_pack(pipeline.avatar.pack), frame_size(pipeline.avatar.size), pipeline.avatar.fps, AUDIO_RATE
+            load_pack(pipeline.avatar.pack),
+            frame_size(pipeline.avatar.size),
+            pipeline.avatar.fps,
+            AUDIO_RATE,
+            backdrop=backdrop(pipeline.avatar),
         )
+        self._cards = cards(pipeline, translations, self.lang, self.avatar.scene)
+        """Per product: its card and the ad label, shown over the host while it is on air."""
+        self.avatar.scene.show(self._cards[self.state.product % len(self._cards)])
         self._replies: asyncio.PriorityQueue[tuple[float, int, _Line]] = asyncio.PriorityQueue(REPLY_QUEUE)
         """(arrival time, less `ON_AIR_HEAD_START` for the product on air; arrival order; line)."""
         self._arrivals = 0
+        self._reply_waiting = asyncio.Event()
+        """Set while an answer waits in `_replies`: the show line about to be said gives way to it."""
+        self._last_show: _Line | None = None
+        """The last rundown line handed whole to the avatar: said again if an answer cuts it short."""
+        self._again: _Line | None = None
+        """A rundown line an answer cut short, said again once the answers are said."""
         self._answering = 0
         """Comments between the gate and the reply queue (their answers being built): they count against it."""
         self._queued: set[str] = set()
@@ -267,25 +284,26 @@ class Show:
 
     async def _answer(self, admission: Admission) -> Answer:
         """The answer, built off the event loop (it may call MT or the language model); a fault there is logged
-        and the viewer gets the polite fallback rather than nothing."""
+        and the viewer hears that the host has no answer rather than nothing."""
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         try:
             return await run_detached("answer", self.answerer.answer, admission, on_air)
         except Exception:
             self._failed("answer")
-            return self.answerer.fallback(admission)
+            return self.answerer.fallback(admission, on_air)
 
     def _queue(self, answer: Answer, comment: Comment, name: str, received: float, attempts: int = 1) -> None:
         """Queue the answer and start voicing it (the caller made sure the queue has room)."""
         on_air = self.pipeline.products[self.state.product % len(self.rundown)]
         self._arrivals += 1
         acks = phrase(answer.lang, "ack")
-        ack = acks[self._arrivals % len(acks)] if answer.kind != "fallback" else None
+        ack = acks[self._arrivals % len(acks)] if answer.acknowledged else None
         line = _Line(answer.text, answer.lang, "answer", comment, received, answer, ack=ack, name=name)
         line.attempts = attempts
         line.captions = {line.lang: line.said}
         head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
         self._replies.put_nowait((received - head_start, self._arrivals, line))
+        self._reply_waiting.set()
         self._queued.add(comment.id)
         self._prepare(line)
 
@@ -335,7 +353,10 @@ class Show:
             self._quiet_lines = 0
             return self._join_same_answers(line)
         except asyncio.QueueEmpty:
-            pass
+            self._reply_waiting.clear()
+        if self._again is not None:
+            again, self._again = self._again, None
+            return self._prepare(_Line(again.text, again.lang, "rundown", captions=again.captions, again=True))
         self._quiet_lines += 1
         product = self.state.product % len(self.rundown)
         points = self.rundown[product]
@@ -420,7 +441,14 @@ class Show:
         for owner, index in turns:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
-                await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+                if line.kind == "answer":
+                    if not started and self.avatar.interrupt() > 0 and self._last_show is not None:
+                        self._again, self._last_show = self._last_show, None  # barge-in: the answer goes now
+                    await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+                elif await self._reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
+                    # this show line gives way to the answer; the rundown has not moved on
+                    self._last_show = None
+                    return
                 ahead = self.avatar.queued_seconds
                 self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
                 when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
@@ -441,8 +469,18 @@ class Show:
             for owner in (line, *line.joined):
                 self._unheard(owner)
         if line.kind == "rundown":
-            self._advance()
+            self._last_show = line
+            if not line.again:
+                self._advance()
         self.state.save()
+
+    async def _reply_within(self, seconds: float) -> bool:
+        """Whether an answer is waiting, or comes to wait within `seconds`."""
+        try:
+            await asyncio.wait_for(self._reply_waiting.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def _heard(self, lines: list[_Line]) -> None:
         """The answer of `lines` (one, or several joined) starts playing now: their comments are answered. The
@@ -499,6 +537,7 @@ class Show:
         if now - self.state.product_since >= product.minutes * 60:
             self.state.product = (self.state.product + 1) % len(self.rundown)
             self.state.line, self.state.product_since = 0, now
+            self.avatar.scene.show(self._cards[self.state.product])
         else:
             self.state.line += 1
 

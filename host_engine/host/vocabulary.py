@@ -1,0 +1,38 @@
+"""The words for product attributes in every language (attributes.yaml): what viewers call each colour, material
+and size, and the words that ask about one. A studio names an attribute's values by their canonical (English) keys;
+the host says them, and recognizes them in comments, in every language without machine translation."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+
+Attribute = Literal["color", "size", "material"]
+ATTRIBUTES: tuple[Attribute, ...] = ("color", "size", "material")
+
+
+@cache
+def _vocabulary() -> dict[str, dict[str, dict[str, object]]]:
+    text = resources.files("host_engine.host").joinpath("attributes.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def values(lang: str, attribute: Attribute) -> dict[str, list[str]]:
+    """Canonical key -> the words for it in `lang` (English where attributes.yaml lacks the language); the first
+    word is how the host says it."""
+    table = _vocabulary()
+    return table.get(lang, table["en"])[attribute]["values"]  # type: ignore[return-value]
+
+
+def asks(lang: str, attribute: Attribute) -> list[str]:
+    """The words that ask about `attribute` in `lang` ("colour", "talla")."""
+    table = _vocabulary()
+    return table.get(lang, table["en"])[attribute]["asks"]  # type: ignore[return-value]
+
+
+def known(attribute: Attribute) -> tuple[str, ...]:
+    """The canonical keys a studio may give `attribute`."""
+    return tuple(values("en", attribute))
