@@ -211,19 +211,21 @@ def test_render_bad_input_is_one_line(cli, speech_file, tmp_path, audio, pack, o
 )
 def test_an_interrupted_sentence_stops_between_words(engines, lang: str, text: str) -> None:
     """Barge-in: the host's speech is cut at a pause of the real voice's audio, never inside a word, and what is
-    queued after it is dropped."""
+    queued after it is dropped; an answer (not cuttable) is never cut."""
     chunks = list(engines.synthesizer(lang, None).synthesize(text, lang))
     avatar = LiveAvatar(load_pack("mika"), (1280, 720), fps=25.0, sample_rate=24000)
     for chunk in chunks:
-        avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+        avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable="rundown")
     whole = avatar.queued_seconds
     for _ in range(10):  # 0.4 s said
         avatar.next_frame(draw=False)
-    dropped = avatar.interrupt()
+    assert avatar.interrupt() == "rundown"
     left = avatar.queued_seconds
-    assert dropped > 0.5 and abs(whole - 0.4 - left - dropped) < 0.05
+    assert 0.0 < left < whole - 0.4 - 0.5  # cut within the sentence, more than half a second early
     tail = np.concatenate([avatar.next_frame(draw=False)[1] for _ in range(round(left * 25))])
     said = np.concatenate([chunk.audio for chunk in chunks])
     loud = np.percentile(np.abs(said), 95)
     assert np.abs(tail[-240:]).max() < 0.1 * loud  # its last 10 ms: quiet, not a word cut in two
     assert avatar.queued_seconds == 0 and not avatar.next_frame(draw=False)[1].any()
+    avatar.say(chunks[0].audio, chunks[0].sample_rate)  # an answer
+    assert avatar.interrupt() is None and avatar.queued_seconds > 1.0

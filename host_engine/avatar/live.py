@@ -40,6 +40,8 @@ class _Utterance:
     frame: int = 0
     end: int = -1
     """The frame it ends before: its track's length, or earlier once `interrupt` cut it."""
+    cuttable: object | None = None
+    """Who said it, where `interrupt` may cut it short; None: never cut (an answer)."""
 
     def __post_init__(self) -> None:
         if self.end < 0:
@@ -69,8 +71,15 @@ class LiveAvatar:
         self.frames_repeated = 0
         """Frames `run` sent again instead of drawing, to keep time while the CPU was busy with something else."""
 
-    def say(self, audio: np.ndarray, sample_rate: int, phonemes: Sequence[PhonemeTiming] = ()) -> None:
-        """Queue speech; it starts at the next frame if nothing else is being said. Thread-safe."""
+    def say(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        phonemes: Sequence[PhonemeTiming] = (),
+        cuttable: object | None = None,
+    ) -> None:
+        """Queue speech; it starts at the next frame if nothing else is being said. Speech given a `cuttable` owner
+        may be cut short by `interrupt`. Thread-safe."""
         audio = resample(audio, sample_rate, self.sample_rate)
         duration = audio.size / self.sample_rate
         pair = (audio, self.sample_rate)
@@ -78,32 +87,31 @@ class LiveAvatar:
         if len(track) == 0:
             return
         with self._lock:
-            self._queue.append(_Utterance(audio, track))
+            self._queue.append(_Utterance(audio, track, cuttable=cuttable))
 
     @property
     def queued_seconds(self) -> float:
         with self._lock:
             return sum((u.end - u.frame) / self.fps for u in self._queue)
 
-    def interrupt(self, margin: float = INTERRUPT_MARGIN) -> float:
-        """Stop what is being said at its next pause between words at least `margin` seconds ahead (never inside a
-        word: `pauses.next_pause`), and drop what is queued after it, so that the next thing said (an answer)
-        starts there. Returns the seconds of speech dropped: 0 when nothing was said, or no pause comes before the
-        end of what is being said (it then ends as it would have). Thread-safe."""
+    def interrupt(self, margin: float = INTERRUPT_MARGIN) -> object | None:
+        """Stop the cuttable speech being said at its next pause between words at least `margin` seconds ahead
+        (never inside a word: `pauses.next_pause`), and drop the cuttable speech queued after it, so that what is
+        said next (an answer) starts there. Returns the owner of the speech cut short, or None when nothing was:
+        nothing cuttable is being said, or no pause comes before its end (it then ends as it would have).
+        Thread-safe."""
         with self._lock:
-            if not self._queue:
-                return 0.0
+            if not self._queue or self._queue[0].cuttable is None:
+                return None
             current = self._queue[0]
-            played = current.frame / self.fps
-            pause = next_pause(current.audio, self.sample_rate, played + margin)
-            dropped = sum((u.end - u.frame) / self.fps for u in list(self._queue)[1:])
-            while len(self._queue) > 1:
-                self._queue.pop()
+            kept = [u for u in list(self._queue)[1:] if u.cuttable is None]
+            cut = len(kept) < len(self._queue) - 1
+            self._queue = deque([current, *kept])
+            pause = next_pause(current.audio, self.sample_rate, current.frame / self.fps + margin)
             if pause is not None and math.ceil(pause * self.fps) < current.end:
-                end = math.ceil(pause * self.fps)
-                dropped += (current.end - end) / self.fps
-                current.end = end
-            return dropped
+                current.end = math.ceil(pause * self.fps)
+                cut = True
+            return current.cuttable if cut else None
 
     def _samples(self, index: int) -> int:
         return round((index + 1) * self.sample_rate / self.fps) - round(index * self.sample_rate / self.fps)

@@ -302,19 +302,24 @@ class Answerer:
         return None if not said or invented_numbers(said, grounding.facts, lang) else said
 
     def _told(self, asks: Iterable[Ask], lang: str, market: Market, product: Product) -> list[tuple[str, str]]:
-        """(kind, sentence) for each fact or attribute asked; an attribute's values asked together answer once.
-        A sentence is empty where the facts cannot say it (a shipping text no translation kept faithful, an
-        attribute the studio did not give)."""
-        told: list[tuple[str, str]] = []
+        """(kind, sentence) for each fact or attribute asked, each said once (an attribute's values asked together
+        answer once); a product sold out says so after any attribute ("yes, it comes in XL" must not read as "you
+        can buy it"). A sentence is empty where the facts cannot say it (a shipping text no translation kept
+        faithful, an attribute the studio did not give)."""
+        told: dict[str, str] = {}
         asked = list(asks)
         for ask in asked:
+            if ask.intent in told:
+                continue
             if ask.intent in FACTS:
-                told.append((ask.intent, self._fact(ask.intent, lang, market, product)))
-            elif ask.intent not in (kind for kind, _ in told):
+                told[ask.intent] = self._fact(ask.intent, lang, market, product)
+            else:
                 values = [a.value for a in asked if a.intent == ask.intent and a.value is not None]
-                told.append((ask.intent, _attribute(lang, ask.intent, product.attributes.get(ask.intent, ()), values,
-                                                     self._names[product.id][lang])))  # fmt: skip
-        return told
+                has = product.attributes.get(ask.intent, ())
+                told[ask.intent] = _attribute(lang, ask.intent, has, values, self._names[product.id][lang])
+        if product.offers[market.id].stock == 0 and told.keys() - set(FACTS) and "stock" not in told:
+            told["stock"] = self._fact("stock", lang, market, product)
+        return list(told.items())
 
     def _fact(self, intent: str, lang: str, market: Market, product: Product) -> str:
         offer = product.offers[market.id]
@@ -335,7 +340,7 @@ def _attribute(lang: str, attribute: str, has: tuple[str, ...], asked: list[str]
     yes; none there: no; some: which); empty when the studio gave none."""
     if not has:
         return ""
-    words = vocabulary.values(lang, attribute)  # type: ignore[arg-type]
+    words = vocabulary.values(lang, attribute)
     say = lambda keys: _listed(lang, [words[k][0] if k in words else k for k in keys])  # noqa: E731
     templates: dict[str, str] = phrase(lang, attribute)
     there = [value for value in asked if value in has]

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_TOKENS = 60
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _WORD = re.compile(r"[a-z]+")
-_WHOLE = re.compile(r"\w[\"')]*[.!?]$")
+_WHOLE = re.compile(r"[^\s:,;][\"'”’)]*[.!?]$")
 """A sentence that ends as one: a word and its full stop, not a colon or a cut-off ("Here are the details:")."""
 _STEM = 5
 _MARKUP = re.compile(r"<[^<>]{0,40}>|\[/?[a-z_]{1,20}\]|#{2,}", re.IGNORECASE)

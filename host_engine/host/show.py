@@ -124,6 +124,8 @@ class _Line:
     voice_failed: bool = False
     again: bool = False
     """A rundown line said again after an answer cut it short: the rundown has moved past it already."""
+    done: bool = False
+    """Handed whole to the avatar."""
     spoken: Spoken | None = None
     """What `_first_audio` measured when the line started playing; an answer's is journalled once it is heard."""
 
@@ -137,7 +139,9 @@ class _Line:
         return _joined(self.voiced())
 
 
-_GREETING = re.compile(r"^(.{1,40}?[,，、،])\s*(\S.*)$", re.DOTALL)
+_GREETING = re.compile(r"^(.{1,40}?(?:,(?=\s)|[，、،]|ค่ะ(?=\s)))\s*(\S.*)$", re.DOTALL)
+"""An answer's greeting (phrases.yaml `greeting`): up to its comma ("Ana,", not the "1," of "1,590 THB"), or
+Thai's polite particle ("คุณAna ค่ะ")."""
 
 
 def pieces(text: str, kind: str) -> list[str]:
@@ -199,8 +203,6 @@ class Show:
         self._arrivals = 0
         self._reply_waiting = asyncio.Event()
         """Set while an answer waits in `_replies`: the show line about to be said gives way to it."""
-        self._last_show: _Line | None = None
-        """The last rundown line handed whole to the avatar: said again if an answer cuts it short."""
         self._again: _Line | None = None
         """A rundown line an answer cut short, said again once the answers are said."""
         self._answering = 0
@@ -442,15 +444,16 @@ class Show:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
                 if line.kind == "answer":
-                    if not started and self.avatar.interrupt() > 0 and self._last_show is not None:
-                        self._again, self._last_show = self._last_show, None  # barge-in: the answer goes now
+                    if not started:  # barge-in: the show line being said is cut at its next pause
+                        self._cut(self.avatar.interrupt())
                     await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
                 elif await self._reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
-                    # this show line gives way to the answer; the rundown has not moved on
-                    self._last_show = None
+                    if line.again:  # this show line gives way to the answer; the rundown has not moved on
+                        self._again = line
                     return
                 ahead = self.avatar.queued_seconds
-                self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes)
+                cuttable = None if line.kind == "answer" else line
+                self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable=cuttable)
                 when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
                 if id(owner) not in started:
                     started.add(id(owner))
@@ -469,13 +472,22 @@ class Show:
             for owner in (line, *line.joined):
                 self._unheard(owner)
         if line.kind == "rundown":
-            self._last_show = line
+            line.done = True
             if not line.again:
                 self._advance()
         self.state.save()
 
+    def _cut(self, line: object | None) -> None:
+        """`line` was cut short by an answer: a rundown line handed whole (the rundown moved past it) is said again
+        once the answers are said; one that gave way before its end is said again anyway, the rundown being still
+        on it."""
+        if isinstance(line, _Line) and line.kind == "rundown" and line.done:
+            self._again = line
+
     async def _reply_within(self, seconds: float) -> bool:
         """Whether an answer is waiting, or comes to wait within `seconds`."""
+        if self._reply_waiting.is_set():  # wait_for(..., 0) times out even on a set event (Python 3.11)
+            return True
         try:
             await asyncio.wait_for(self._reply_waiting.wait(), seconds)
         except TimeoutError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -15,7 +15,7 @@ ATTRIBUTES: tuple[Attribute, ...] = ("color", "size", "material")
 
 
 @cache
-def _vocabulary() -> dict[str, dict[str, dict[str, object]]]:
+def _vocabulary() -> dict[str, Any]:
     text = resources.files("host_engine.host").joinpath("attributes.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -24,13 +24,13 @@ def values(lang: str, attribute: Attribute) -> dict[str, list[str]]:
     """Canonical key -> the words for it in `lang` (English where attributes.yaml lacks the language); the first
     word is how the host says it."""
     table = _vocabulary()
-    return table.get(lang, table["en"])[attribute]["values"]  # type: ignore[return-value]
+    return table.get(lang, table["en"])[attribute]["values"]
 
 
 def asks(lang: str, attribute: Attribute) -> list[str]:
     """The words that ask about `attribute` in `lang` ("colour", "talla")."""
     table = _vocabulary()
-    return table.get(lang, table["en"])[attribute]["asks"]  # type: ignore[return-value]
+    return table.get(lang, table["en"])[attribute]["asks"]
 
 
 def known(attribute: Attribute) -> tuple[str, ...]:
