@@ -9,6 +9,8 @@ import pytest
 
 from host_engine import registry
 from host_engine.errors import ModelNotInstalledError, UnsupportedLanguageError
+from host_engine.host.open_answers import BundledModel, load_model
+from host_engine.host.pipeline import LanguageModel
 from host_engine.languages import LANGUAGES
 from host_engine.mt import Translator
 from host_engine.mt.llm import LLMOptions, LLMTranslator, line_end_ids, load_examples, loops
@@ -149,3 +151,9 @@ def test_the_larger_llm_translates_where_it_is_offered() -> None:
     qwen = LLMTranslator(registry.model_folder(manifest) / "ct2", name=manifest.id, pairs=frozenset({("ja", "en")}))
     [english] = qwen.translate(["このジャケットは防水です。"], "ja", "en")
     assert "jacket" in english.lower() and "waterproof" in english.lower()
+
+
+def test_the_host_and_the_router_share_one_gemma_in_the_process(gemma: LLMTranslator) -> None:
+    """The host's open answers load the bundled model the router's routes already hold: one Gemma, not two."""
+    host_model = load_model(LanguageModel(), "Mika")
+    assert isinstance(host_model, BundledModel) and host_model._generator is gemma._generator

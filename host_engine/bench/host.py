@@ -18,6 +18,7 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -126,12 +127,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gap", type=float, default=6.0, help="Seconds between comments (26 in all).")
     parser.add_argument("--phase", choices=(*PHASES, "both"), default="both", help="When the comments come.")
+    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "results.json", help="Where to write results.")
     args = parser.parse_args()
     phases = PHASES if args.phase == "both" else (args.phase,)
     engines = Engines()
     runs = [run(engines, args.gap, phase) for phase in phases]
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / "results.json"
+    path = args.json
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(runs, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     console = Console(width=160)
     for results in runs:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 from itertools import permutations
 from pathlib import Path
@@ -145,11 +146,16 @@ def load_generator(
     model_dir: Path, device: str = "auto", compute_type: str | None = None, cpu_threads: int | None = None
 ) -> tuple[Any, Any]:
     """A CTranslate2 `Generator` and its `tokenizers.Tokenizer` from a folder holding model.bin and tokenizer.json:
-    on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8."""
+    on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8. Loaded once per process and settings:
+    the MT router's routes and the host's open answers share one model (CTranslate2 serializes their calls)."""
+    return _generator(Path(model_dir).resolve(), device, compute_type, cpu_threads)
+
+
+@cache
+def _generator(model_dir: Path, device: str, compute_type: str | None, cpu_threads: int | None) -> tuple[Any, Any]:
     import ctranslate2
     import tokenizers
 
-    model_dir = Path(model_dir)
     if not (model_dir / "model.bin").is_file() or not (model_dir / "tokenizer.json").is_file():
         raise ModelNotInstalledError(
             f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
