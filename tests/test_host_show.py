@@ -257,3 +257,18 @@ def test_a_restart_answers_every_pending_comment_without_throttling_it_again(eng
     assert again.reply_queue_depth == 2 and again.counters.blocked == {}
     assert set(again.state.pending) == {"q1", "q2"}  # pending until heard
     assert not asyncio.run(again.submit(Comment("q1", "ana", "How much is the rain jacket?")))  # never twice
+
+
+def test_a_comment_being_answered_is_not_queued_again_by_the_restore(engines, host_state: Path) -> None:
+    """While an accepted comment's answer is being built (MT, a few seconds at start-up), it is pending in the state:
+    the speaker's restore of pending comments must not queue it a second time (it was said twice, "ana, ana, ...")."""
+    show = Show(_pipeline(host_state, free_port()), engines)
+
+    async def scenario() -> None:
+        await asyncio.gather(show.submit(Comment("c1", "ana", "¿Cuánto cuesta el termo?")), show.restore_pending())
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        show.voice.close()
+    assert show.reply_queue_depth == 1

@@ -208,7 +208,7 @@ class Show:
         self._answering = 0
         """Comments between the gate and the reply queue (their answers being built): they count against it."""
         self._queued: set[str] = set()
-        """Ids of the pending comments whose answer is queued or being said."""
+        """Ids of the pending comments whose answer is being built, queued or being said."""
         self._unvoiced: set[str] = set()
         """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
         self.voice = Voice(
@@ -258,6 +258,7 @@ class Show:
             return False
         self.state.pending[comment.id] = {"user": comment.user, "text": comment.text, "platform": comment.platform}
         self.state.save()
+        self._queued.add(comment.id)  # from now: `restore_pending` must not queue it again while it is answered
         self._answering += 1
         try:
             self._queue(await self._answer(admission), comment, admission.name, received)
