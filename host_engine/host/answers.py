@@ -115,7 +115,11 @@ class Translations:
 
     def now(self, text: str, src: str, tgt: str) -> str:
         """One text translated at once, not remembered (a viewer's comment)."""
-        return self._translate([text], src, tgt)[0]
+        return self.now_all([text], src, tgt)[0]
+
+    def now_all(self, texts: list[str], src: str, tgt: str) -> list[str]:
+        """Texts translated at once in one batch, not remembered (the parts of a viewer's comment)."""
+        return self._translate(texts, src, tgt) if texts else []
 
     def save(self) -> None:
         """Durably (host_engine.durable); a copy, as the event loop may add to it while a thread saves."""
@@ -247,8 +251,8 @@ class Answerer:
             english = self.translations.now(text, lang, PIVOT)
             match = self._questions.best(english, PIVOT)
             entries += [match.entry] if match.asked else []
-        for part in unmatched if firm else ():
-            match = self._questions.best(self.translations.now(part, lang, PIVOT), PIVOT)
+        for part in self.translations.now_all(unmatched, lang, PIVOT) if firm else ():
+            match = self._questions.best(part, PIVOT)
             entries += [match.entry] if match.asked else []
         return list(dict.fromkeys(entries)), english
 

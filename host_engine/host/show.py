@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -131,7 +130,7 @@ class _Line:
 
     def voiced(self) -> list[str]:
         """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""
-        return [*([self.ack] if self.ack else []), *pieces(self.text, self.kind)]
+        return [*([self.ack] if self.ack else []), *pieces(self.text, self.kind, self.lang)]
 
     @property
     def said(self) -> str:
@@ -139,16 +138,22 @@ class _Line:
         return _joined(self.voiced())
 
 
-_GREETING = re.compile(r"^(.{1,40}?(?:,(?=\s)|[，、،]|ค่ะ(?=\s)))\s*(\S.*)$", re.DOTALL)
-"""An answer's greeting (phrases.yaml `greeting`): up to its comma ("Ana,", not the "1," of "1,590 THB"), or
-Thai's polite particle ("คุณAna ค่ะ")."""
+GREETING_MAX = 40
+"""Characters an answer's greeting ("Ana,") may take at most: a longer one is voiced with the rest."""
 
 
-def pieces(text: str, kind: str) -> list[str]:
-    """What is voiced one after the other: an answer's greeting ("Ana,") on its own, short to synthesize, so it
-    starts the answer while the rest is made (or found in memory: the rest is the same for every viewer)."""
-    match = _GREETING.match(text) if kind == "answer" else None
-    return [match.group(1), match.group(2)] if match else [text]
+def pieces(text: str, kind: str, lang: str) -> list[str]:
+    """What is voiced one after the other: an answer's greeting (phrases.yaml `greeting`: "Ana,", "yukiさん、",
+    "คุณAna ค่ะ") on its own, short to synthesize, so it starts the answer while the rest is made (or found in
+    memory: the rest is the same for every viewer)."""
+    if kind != "answer":
+        return [text]
+    before, _, after = phrase(lang, "greeting").partition("{name}")
+    end = after.rstrip()  # "Ana, " ends at its comma; a comma inside the price ("1,590 THB") is not it
+    at = text.find(end, len(before) + 1) if end else -1
+    if at < 0 or at + len(end) > GREETING_MAX:
+        return [text]
+    return [text[: at + len(end)], text[at + len(end) :].lstrip()]
 
 
 def _in_order(calls: list[Callable[[], None]]) -> None:
@@ -347,7 +352,7 @@ class Show:
         said += [(self.lang, point) for points in self.rundown for point in points]
         said.append((self.lang, phrase(self.lang, "idle")))
         for answer in self.answerer.typical():
-            said += [(answer.lang, p) for p in pieces(answer.text, "answer") if TYPICAL_VIEWER not in p]
+            said += [(answer.lang, p) for p in pieces(answer.text, "answer", answer.lang) if TYPICAL_VIEWER not in p]
         return said
 
     def _next_line(self) -> _Line:
@@ -412,13 +417,13 @@ class Show:
         """`line` with the queued answers that say the same in the same language to other viewers: each of their
         greetings is said after `line`'s, then the answer once ("Ana, Bob, the jacket is 49 USD"), as a host
         does when a question comes up again and again. The others leave the queue; their turn is now."""
-        greeting, *rest = pieces(line.text, line.kind)
+        greeting, *rest = pieces(line.text, line.kind, line.lang)
         if not rest:
             return line
         greetings = [greeting]
         for item in [self._replies.get_nowait() for _ in range(self._replies.qsize())]:
             other = item[2]
-            theirs, *their_rest = pieces(other.text, other.kind)
+            theirs, *their_rest = pieces(other.text, other.kind, other.lang)
             if len(greetings) < GROUP_MAX and other.lang == line.lang and their_rest == rest:
                 line.joined.append(other)
                 greetings.append(theirs)
