@@ -1,4 +1,9 @@
-"""The typed, immutable events that flow out of live jobs; serialized one JSON object per event.
+"""The typed, immutable events that flow through and out of live jobs (`stages`); the ones a client sees are
+serialized one JSON object per event.
+
+Every event is a `DataEvent`, a `ControlEvent` or a `SystemEvent`, and its class sets how a pipe treats it (as
+pipecat's frames do): data and control keep their order, system events overtake queued ones, and an `Interrupt`
+drops the data still queued while control events (the end of a stream) survive it.
 
 Times: `start`/`end` are seconds of source audio, `emitted` is seconds since the source started on the same clock,
 so `emitted - end` is how long after the speech a caption appeared, in tests and benchmarks alike.
@@ -8,7 +13,57 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from enum import IntEnum
+from typing import ClassVar, Literal
+
+import numpy as np
+
+
+class Priority(IntEnum):
+    SYSTEM = 0
+    CONTROL = 1
+    DATA = 2
+
+
+@dataclass(frozen=True)
+class Event:
+    priority: ClassVar[Priority] = Priority.DATA
+
+
+@dataclass(frozen=True)
+class DataEvent(Event):
+    """What a job produces (audio, words, captions, answers): dropped from a pipe by an `Interrupt`."""
+
+
+@dataclass(frozen=True)
+class ControlEvent(Event):
+    """Ordered with the data around it, never dropped (the end of a stream)."""
+
+    priority: ClassVar[Priority] = Priority.CONTROL
+
+
+@dataclass(frozen=True)
+class SystemEvent(Event):
+    """Out of band: overtakes every queued data and control event."""
+
+    priority: ClassVar[Priority] = Priority.SYSTEM
+
+
+@dataclass(frozen=True)
+class EndOfStream(ControlEvent):
+    """The input ended: each stage flushes what it holds, then passes this on; nothing follows it."""
+
+
+@dataclass(frozen=True)
+class Interrupt(SystemEvent):
+    """Drop the data queued for the stages downstream (a newer event makes it stale)."""
+
+
+@dataclass(frozen=True, eq=False)
+class AudioChunk(DataEvent):
+    """16 kHz mono float32 samples from a live source."""
+
+    samples: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -19,7 +74,7 @@ class CaptionWord:
 
 
 @dataclass(frozen=True)
-class CaptionEvent:
+class CaptionEvent(DataEvent):
     """One revision of a caption segment.
 
     Source-language segments are revised while unconfirmed (`final=False`, lighter on screen) and end with one
@@ -52,8 +107,9 @@ class CaptionEvent:
 
 
 @dataclass(frozen=True)
-class ErrorEvent:
-    """Something went wrong with one session's input; `fatal` says whether the session ended because of it."""
+class ErrorEvent(SystemEvent):
+    """Something went wrong with one session's input or one of its stages; `fatal` says whether the session ended
+    because of it."""
 
     message: str
     emitted: float
@@ -65,7 +121,7 @@ class ErrorEvent:
 
 
 @dataclass(frozen=True)
-class EndEvent:
+class EndEvent(ControlEvent):
     """The source ended (or failed); no more events follow for this session."""
 
     emitted: float

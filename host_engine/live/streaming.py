@@ -23,7 +23,7 @@ import numpy as np
 
 from host_engine.asr import SAMPLE_RATE, Recognizer, TranscribeOptions
 from host_engine.errors import BadInputError
-from host_engine.events import CaptionEvent, CaptionWord
+from host_engine.events import CaptionEvent, CaptionWord, DataEvent
 from host_engine.languages import get_language
 from host_engine.text import ends_sentence
 
@@ -58,7 +58,7 @@ class StreamSettings:
 
 
 @dataclass(frozen=True)
-class ClosedSentence:
+class ClosedSentence(DataEvent):
     """A source sentence whose words are all final: the unit that is translated and written to subtitle files."""
 
     number: int
@@ -310,9 +310,10 @@ class Policy(StrEnum):
     fixed_window = "fixed-window"
 
 
-def make_transcriber(
-    policy: str, recognizer: Recognizer, lang: str | None, clock: Clock
-) -> AgreementTranscriber | FixedWindowTranscriber:
+Transcriber = AgreementTranscriber | FixedWindowTranscriber
+
+
+def make_transcriber(policy: str, recognizer: Recognizer, lang: str | None, clock: Clock) -> Transcriber:
     if lang is not None:
         lang = get_language(lang).code
     policies = {Policy.agreement: AgreementTranscriber, Policy.fixed_window: FixedWindowTranscriber}
