@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -133,3 +133,28 @@ class EndEvent(ControlEvent):
 
 
 LiveEvent = CaptionEvent | ErrorEvent | EndEvent
+
+
+class LineKind(StrEnum):
+    """What a line the host says is: a rundown talking point, the invitation to chat, or a viewer's answer."""
+
+    RUNDOWN = "rundown"
+    IDLE = "idle"
+    ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class Spoken(DataEvent):
+    """One line the host said, for the journal, captions and the benchmark."""
+
+    text: str
+    lang: str
+    kind: LineKind
+    comment_id: str | None = None
+    ready_s: float | None = None
+    """Comment received -> its answer's first sentence synthesized (seconds)."""
+    starts_s: float | None = None
+    """Comment received -> that audio's turn in the output (adds the end of the sentence being spoken)."""
+    ad_label: str | None = None
+    at_s: float = 0.0
+    """Where the line starts in the output stream (seconds since the first frame)."""

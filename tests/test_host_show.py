@@ -25,9 +25,10 @@ from websockets.sync.client import connect
 
 from host_engine.asr import TranscribeOptions
 from host_engine.config import PROJECT_ROOT
+from host_engine.events import Spoken
 from host_engine.host.chat import Comment
 from host_engine.host.pipeline import Chat, Irc, LanguageModel, Pipeline
-from host_engine.host.show import Show, Spoken
+from host_engine.host.show import Show
 from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu")
@@ -213,7 +214,7 @@ def test_questions_about_the_product_on_air_go_first(engines, host_state: Path) 
             [("ana", "¿Cuánto cuesta el termo?"), ("sam", "Can I return it?"), ("bob", "How much is the rain jacket?")]
         ):
             assert await show.submit(Comment(f"c{index}", user, text))
-        return [show._next_line().text for _ in range(3)]
+        return [show.scheduler.next_line().text for _ in range(3)]
 
     try:
         first, second, third = asyncio.run(scenario())
@@ -230,7 +231,7 @@ def test_viewers_asking_the_same_are_answered_together(engines, host_state: Path
                     ("bob", "how much is the rain jacket"), ("sam", "Can I return it?")]  # fmt: skip
         for index, (user, text) in enumerate(comments):
             assert await show.submit(Comment(f"c{index}", user, text))
-        return [show._next_line().text for _ in range(3)]
+        return [show.scheduler.next_line().text for _ in range(3)]
 
     try:
         together, spanish, alone = asyncio.run(scenario())

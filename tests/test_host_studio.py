@@ -79,7 +79,7 @@ def test_the_recording_shows_every_markets_ad_label_and_the_card_of_the_product_
         for index in range(2 * FRAMES):
             if index == FRAMES:  # the jacket had its minutes: the next talking point moves on to the thermos
                 show.state.product_since = time.time() - jacket.minutes * 60
-                show._advance()
+                show.scheduler.advance()
             outlet.write(*show.avatar.next_frame())
             time.sleep(1 / show.avatar.fps)  # as the render thread paces it: the outlet keeps every frame
     finally:
@@ -94,7 +94,7 @@ def test_the_recording_shows_every_markets_ad_label_and_the_card_of_the_product_
         decoded = [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
     assert len(decoded) == 2 * FRAMES
 
-    jacket_card, thermos_card = show._cards
+    jacket_card, thermos_card = show.cards
     label = jacket_card.parts["label"].box
     assert label == thermos_card.parts["label"].box
     cards_box = _union(jacket_card.parts["card"], thermos_card.parts["card"])

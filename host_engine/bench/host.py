@@ -30,9 +30,10 @@ from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.durable import backup_path
 from host_engine.engines import Engines
+from host_engine.events import Spoken
 from host_engine.host.chat import Comment
 from host_engine.host.pipeline import load_pipeline
-from host_engine.host.show import Show, Spoken
+from host_engine.host.show import Show
 from host_engine.registry import cache_root
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "host"

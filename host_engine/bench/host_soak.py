@@ -35,10 +35,11 @@ from host_engine.bench.metrics import percentiles
 from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
+from host_engine.events import Spoken
 from host_engine.host.chat import Comment
 from host_engine.host.moderation import check_line, normalize
 from host_engine.host.pipeline import load_pipeline
-from host_engine.host.show import Show, Spoken
+from host_engine.host.show import Show
 
 WARM_UP_MINUTES = 10.0
 TARGET_GROWTH = 0.05

@@ -2,9 +2,10 @@
 avatar's frames and voice streamed out through FFmpeg; the frames show the product on air as a card with every
 market's ad label (`host.studio`).
 
-Stages: chat sources -> `submit` (language, moderation, throttle, answer) -> a bounded reply queue -> the speaker,
-which takes a reply if one waits and otherwise the next rundown line, synthesizes it one sentence at a time and
-hands each sentence to the `LiveAvatar` as soon as it is ready (the first plays while the rest is synthesized).
+Stages: chat sources -> `submit` (language, moderation, throttle, answer) -> the `Scheduler` (a bounded reply
+queue, the rundown) -> the speaker, which takes the scheduler's next line (a reply if one waits), synthesizes it
+one piece at a time and hands each sentence to the `LiveAvatar` as soon as it is ready (the first plays while the
+rest is synthesized); the journal, the captions and the counters are told what was said.
 The speaker keeps only a short lead of queued speech, so a reply starts at the next sentence boundary. A render
 thread paces the avatar in real time into every output. State (rundown position, answered ids) is saved after
 every line, so a restarted process resumes where it was and answers nobody twice.
@@ -28,63 +29,37 @@ from host_engine.avatar.stage import frame_size
 from host_engine.detached import run_detached
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.events import CaptionEvent
+from host_engine.events import CaptionEvent, LineKind, Spoken
 from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
 from host_engine.host.chat import Admission, ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.journal import Journal
+from host_engine.host.lines import Line, pieces
 from host_engine.host.moderation import check_line
 from host_engine.host.open_answers import load_model
 from host_engine.host.outlet import Outlet
 from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
+from host_engine.host.scheduler import REPLY_QUEUE, Scheduler
 from host_engine.host.state import ShowState
 from host_engine.host.studio import backdrop, cards
 from host_engine.host.voicing import Urgency, Voice
 from host_engine.media import recover_partials
-from host_engine.text import has_unspaced_script
-from host_engine.tts import SpeechChunk
 
 log = logging.getLogger(__name__)
 
 LEAD_SECONDS = 0.3
 """Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
-IDLE_EVERY = 4
-"""An invitation to chat after this many rundown lines with no comment in between."""
-ON_AIR_HEAD_START = 20.0
-"""A question about the product on air goes ahead of other questions that came up to this many seconds before it;
-older ones are not overtaken, so nobody waits behind an endless run of on-air questions."""
-GROUP_MAX = 4
-"""Viewers named in one answer at most, when several asked for the same thing in the same language."""
 AUDIO_RATE = 24000
 RENDER_RETRY_SECONDS = 0.5
 """A renderer that failed starts again after this pause (the outputs hold their last frame meanwhile)."""
 RESTART_SECONDS = (1.0, 30.0)
 """A stage that failed (the speaker, the IRC reader, the start-up work) starts again after this pause, doubling."""
-REPLY_QUEUE = 100
-"""Answers waiting to be said, at most; a comment that finds the queue full is refused before any MT or LLM work."""
 VOICE_ATTEMPTS = 2
 """An answer whose voice failed (studio voice and fallback) is queued again this many times in all."""
 STOP_SECONDS = 5.0
 """Longest wait for a thread at shutdown."""
 STAGES = ("render", "speaker", "irc", "voice", "answer", "prepare")
-
-
-@dataclass(frozen=True)
-class Spoken:
-    """One line the host said, for logs, captions and the benchmark."""
-
-    text: str
-    lang: str
-    kind: str
-    comment_id: str | None = None
-    ready_s: float | None = None
-    """Comment received -> its answer's first sentence synthesized (seconds)."""
-    starts_s: float | None = None
-    """Comment received -> that audio's turn in the output (adds the end of the sentence being spoken)."""
-    ad_label: str | None = None
-    at_s: float = 0.0
-    """Where the line starts in the output stream (seconds since the first frame)."""
 
 
 @dataclass
@@ -97,72 +72,9 @@ class Counters:
     line said again, or skipped after `VOICE_ATTEMPTS`)."""
 
 
-@dataclass
-class _Line:
-    text: str
-    lang: str
-    kind: str
-    comment: Comment | None = None
-    received: float | None = None
-    answer: Answer | None = None
-    parts: list[asyncio.Queue[SpeechChunk | None]] = field(default_factory=list)
-    """One queue per piece (`pieces`), filled by the synthesis task as each sentence is ready; None ends each."""
-    ready: list[float | None] = field(default_factory=list)
-    """When each piece's first chunk was synthesized (monotonic), by piece."""
-    captions: dict[str, str] = field(default_factory=dict)
-    """What the line says in each market language the show has it in (language -> text), for the overlay."""
-    synthesis: asyncio.Task[None] | None = None
-    joined: list[_Line] = field(default_factory=list)
-    """Answers to other viewers that say the same; their greetings are said with this one's (`GROUP_MAX`)."""
-    ack: str | None = None
-    """A short acknowledgement said before the answer ("Good question!"): it is in the voice's memory, so it
-    plays at once while the viewer's name is synthesized."""
-    name: str | None = None
-    """The viewer's name as the answer says it (checked by the chat gate): said once, never remembered."""
-    attempts: int = 1
-    voice_failed: bool = False
-    again: bool = False
-    """A rundown line said again after an answer cut it short: the rundown has moved past it already."""
-    done: bool = False
-    """Handed whole to the avatar."""
-    spoken: Spoken | None = None
-    """What `_first_audio` measured when the line started playing; an answer's is journalled once it is heard."""
-
-    def voiced(self) -> list[str]:
-        """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""
-        return [*([self.ack] if self.ack else []), *pieces(self.text, self.kind, self.lang)]
-
-    @property
-    def said(self) -> str:
-        """The whole line as heard."""
-        return _joined(self.voiced())
-
-
-GREETING_MAX = 40
-"""Characters an answer's greeting ("Ana,") may take at most: a longer one is voiced with the rest."""
-
-
-def pieces(text: str, kind: str, lang: str) -> list[str]:
-    """What is voiced one after the other: an answer's greeting (phrases.yaml `greeting`: "Ana,", "yukiさん、",
-    "คุณAna ค่ะ") on its own, short to synthesize, so it starts the answer while the rest is made (or found in
-    memory: the rest is the same for every viewer)."""
-    if kind != "answer":
-        return [text]
-    before, _, after = phrase(lang, "greeting").partition("{name}")
-    end = after.rstrip()  # "Ana, " ends at its comma; a comma inside the price ("1,590 THB") is not it
-    at = text.find(end, len(before) + 1) if end else -1
-    if at < 0 or at + len(end) > GREETING_MAX:
-        return [text]
-    return [text[: at + len(end)], text[at + len(end) :].lstrip()]
-
-
 def _in_order(calls: list[Callable[[], None]]) -> None:
     for call in calls:
         call()
-
-
-def _joined(said: list[str]) -> str:
-    return ("" if has_unspaced_script("".join(said)) else " ").join(said)
 
 
 class Show:
@@ -186,13 +98,11 @@ class Show:
         self.gate.prepare()
         translations = Translations(engines.live_translator.translate, pipeline.state_dir / "translations.json")
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
-        self.rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
+        rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
         self._translations = translations
-        self._rundown_captions: dict[tuple[int, int], dict[str, str]] = {}
-        """(product, line) -> the talking point in every market language: translated when the show starts."""
         self._lines_said = 0
         translations.save()
-        self._check_rundown()
+        self._check_rundown(rundown)
         self.avatar = LiveAvatar(
             load_pack(pipeline.avatar.pack),
             frame_size(pipeline.avatar.size),
@@ -200,16 +110,18 @@ class Show:
             AUDIO_RATE,
             backdrop=backdrop(pipeline.avatar),
         )
-        self._cards = cards(pipeline, translations, self.lang, self.avatar.scene)
+        self.cards = cards(pipeline, translations, self.lang, self.avatar.scene)
         """Per product: its card and the ad label, shown over the host while it is on air."""
-        self.avatar.scene.show(self._cards[self.state.product % len(self._cards)])
-        self._replies: asyncio.PriorityQueue[tuple[float, int, _Line]] = asyncio.PriorityQueue(REPLY_QUEUE)
-        """(arrival time, less `ON_AIR_HEAD_START` for the product on air; arrival order; line)."""
-        self._arrivals = 0
-        self._reply_waiting = asyncio.Event()
-        """Set while an answer waits in `_replies`: the show line about to be said gives way to it."""
-        self._again: _Line | None = None
-        """A rundown line an answer cut short, said again once the answers are said."""
+        self.scheduler = Scheduler(
+            pipeline,
+            self.state,
+            self.lang,
+            rundown,
+            self._prepare,
+            lambda product: self.avatar.scene.show(self.cards[product]),
+        )
+        self.avatar.scene.show(self.cards[self.scheduler.on_air])
+        self._acks = 0
         self._answering = 0
         """Comments between the gate and the reply queue (their answers being built): they count against it."""
         self._queued: set[str] = set()
@@ -219,7 +131,6 @@ class Show:
         self.voice = Voice(
             lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
         )
-        self._quiet_lines = 0
         self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []
         self.ready = asyncio.Event()
@@ -236,12 +147,12 @@ class Show:
 
     @property
     def reply_queue_depth(self) -> int:
-        return self._replies.qsize()
+        return self.scheduler.depth
 
-    def _check_rundown(self) -> None:
+    def _check_rundown(self, rundown: list[list[str]]) -> None:
         """The rundown is said to every market at once: it must pass every market's rules."""
         for market in self.pipeline.markets:
-            for text in (point for points in self.rundown for point in points):
+            for text in (point for points in rundown for point in points):
                 verdict = check_line(text, market.rules)
                 if not verdict.allowed:
                     raise HostEngineError(f"the rundown breaks market '{market.id}' rules: {verdict.reason}")
@@ -272,7 +183,7 @@ class Show:
         return True
 
     def _room(self) -> int:
-        return REPLY_QUEUE - self._replies.qsize() - self._answering
+        return REPLY_QUEUE - self.scheduler.depth - self._answering
 
     async def restore_pending(self) -> None:
         """Queue the comments accepted before a restart and never heard answered, as far as the queue has room
@@ -293,7 +204,7 @@ class Show:
     async def _answer(self, admission: Admission) -> Answer:
         """The answer, built off the event loop (it may call MT or the language model); a fault there is logged
         and the viewer hears that the host has no answer rather than nothing."""
-        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
+        on_air = self.pipeline.products[self.scheduler.on_air]
         try:
             return await run_detached("answer", self.answerer.answer, admission, on_air)
         except Exception:
@@ -302,22 +213,19 @@ class Show:
 
     def _queue(self, answer: Answer, comment: Comment, name: str, received: float, attempts: int = 1) -> None:
         """Queue the answer and start voicing it (the caller made sure the queue has room)."""
-        on_air = self.pipeline.products[self.state.product % len(self.rundown)]
-        self._arrivals += 1
+        self._acks += 1
         acks = phrase(answer.lang, "ack")
-        ack = acks[self._arrivals % len(acks)] if answer.acknowledged else None
-        line = _Line(answer.text, answer.lang, "answer", comment, received, answer, ack=ack, name=name)
+        ack = acks[self._acks % len(acks)] if answer.acknowledged else None
+        line = Line(answer.text, answer.lang, LineKind.ANSWER, comment, received, answer, ack=ack, name=name)
         line.attempts = attempts
         line.captions = {line.lang: line.said}
-        head_start = ON_AIR_HEAD_START if answer.product == on_air.id else 0.0
-        self._replies.put_nowait((received - head_start, self._arrivals, line))
-        self._reply_waiting.set()
+        self.scheduler.queue(line, received, answer.product)
         self._queued.add(comment.id)
         self._prepare(line)
 
-    def _prepare(self, line: _Line) -> _Line:
+    def _prepare(self, line: Line) -> Line:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
-        urgency = Urgency.ANSWER if line.kind == "answer" else Urgency.SHOW
+        urgency = Urgency.ANSWER if line.kind is LineKind.ANSWER else Urgency.SHOW
         said = line.voiced()
         line.parts = [asyncio.Queue() for _ in said]
         line.ready = [None for _ in said]
@@ -349,35 +257,13 @@ class Show:
         and every answer needs one), the rundown, the idle line, and every language's typical answers without the
         viewer's name (their greeting is the only piece left to synthesize)."""
         said = [(lang, ack) for lang in self.pipeline.languages for ack in phrase(lang, "ack")]
-        said += [(self.lang, point) for points in self.rundown for point in points]
+        said += [(self.lang, point) for points in self.scheduler.rundown for point in points]
         said.append((self.lang, phrase(self.lang, "idle")))
         for answer in self.answerer.typical():
-            said += [(answer.lang, p) for p in pieces(answer.text, "answer", answer.lang) if TYPICAL_VIEWER not in p]
+            said += [
+                (answer.lang, p) for p in pieces(answer.text, LineKind.ANSWER, answer.lang) if TYPICAL_VIEWER not in p
+            ]
         return said
-
-    def _next_line(self) -> _Line:
-        try:
-            _, _, line = self._replies.get_nowait()
-            self._quiet_lines = 0
-            return self._join_same_answers(line)
-        except asyncio.QueueEmpty:
-            self._reply_waiting.clear()
-        if self._again is not None:
-            again, self._again = self._again, None
-            return self._prepare(_Line(again.text, again.lang, "rundown", captions=again.captions, again=True))
-        self._quiet_lines += 1
-        product = self.state.product % len(self.rundown)
-        points = self.rundown[product]
-        sayable = [
-            i % len(points) for i in range(self.state.line, self.state.line + len(points)) if points[i % len(points)]
-        ]
-        if self._quiet_lines % (IDLE_EVERY + 1) == 0 or not sayable:  # a point no translation kept faithful is skipped
-            captions = {lang: phrase(lang, "idle") for lang in self.pipeline.languages}
-            return self._prepare(_Line(phrase(self.lang, "idle"), self.lang, "idle", captions=captions))
-        index = sayable[0]
-        text = points[index]
-        captions = {**self._rundown_captions.get((product, index), {}), self.lang: text}
-        return self._prepare(_Line(text, self.lang, "rundown", captions=captions))
 
     def _translate_captions(self, halt: threading.Event) -> None:
         """Every talking point in every market language, for the overlay: the product on air first, one batch per
@@ -391,7 +277,7 @@ class Show:
                     return
                 for index, text in enumerate(self._translations.each(product.talking_points, lang)):
                     if text:
-                        self._rundown_captions.setdefault((product_index, index), {})[lang] = text
+                        self.scheduler.captions.setdefault((product_index, index), {})[lang] = text
             self._translations.save()
 
     async def _get_ready(self, halt: threading.Event) -> None:
@@ -404,7 +290,7 @@ class Show:
         await self.voice.warm(self._warm_up())
         self.ready.set()
 
-    def _caption(self, line: _Line, at: float, seconds: float) -> None:
+    def _caption(self, line: Line, at: float, seconds: float) -> None:
         """The line on the overlay as it starts: its source text once, and each market language's block."""
         self._lines_said += 1
         sentence, start, end = self._lines_said, round(at, 3), round(at + seconds, 3)
@@ -413,28 +299,7 @@ class Show:
             segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
             self.on_caption(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
 
-    def _join_same_answers(self, line: _Line) -> _Line:
-        """`line` with the queued answers that say the same in the same language to other viewers: each of their
-        greetings is said after `line`'s, then the answer once ("Ana, Bob, the jacket is 49 USD"), as a host
-        does when a question comes up again and again. The others leave the queue; their turn is now."""
-        greeting, *rest = pieces(line.text, line.kind, line.lang)
-        if not rest:
-            return line
-        greetings = [greeting]
-        for item in [self._replies.get_nowait() for _ in range(self._replies.qsize())]:
-            other = item[2]
-            theirs, *their_rest = pieces(other.text, other.kind, other.lang)
-            if len(greetings) < GROUP_MAX and other.lang == line.lang and their_rest == rest:
-                line.joined.append(other)
-                greetings.append(theirs)
-            else:
-                self._replies.put_nowait(item)
-        if line.joined:
-            line.text = _joined([*greetings, *rest])
-            line.captions = {line.lang: line.said}
-        return line
-
-    async def _speak(self, line: _Line) -> None:
+    async def _speak(self, line: Line) -> None:
         """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
         line's own, before the answer they share (the last piece)."""
         turns = [(line, index) for index in range(len(line.parts) - 1)]
@@ -449,16 +314,16 @@ class Show:
         for owner, index in turns:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
-                if line.kind == "answer":
+                if line.kind is LineKind.ANSWER:
                     if not started:  # barge-in: the show line being said is cut at its next pause
-                        self._cut(self.avatar.interrupt())
+                        self.scheduler.cut(self.avatar.interrupt())
                     await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
-                elif await self._reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
+                elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
                     if line.again:  # this show line gives way to the answer; the rundown has not moved on
-                        self._again = line
+                        self.scheduler.again = line
                     return
                 ahead = self.avatar.queued_seconds
-                cuttable = None if line.kind == "answer" else line
+                cuttable = None if line.kind is LineKind.ANSWER else line
                 self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable=cuttable)
                 when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
                 if id(owner) not in started:
@@ -477,30 +342,13 @@ class Show:
         if not heard:
             for owner in (line, *line.joined):
                 self._unheard(owner)
-        if line.kind == "rundown":
+        if line.kind is LineKind.RUNDOWN:
             line.done = True
             if not line.again:
-                self._advance()
+                self.scheduler.advance()
         self.state.save()
 
-    def _cut(self, line: object | None) -> None:
-        """`line` was cut short by an answer: a rundown line handed whole (the rundown moved past it) is said again
-        once the answers are said; one that gave way before its end is said again anyway, the rundown being still
-        on it."""
-        if isinstance(line, _Line) and line.kind == "rundown" and line.done:
-            self._again = line
-
-    async def _reply_within(self, seconds: float) -> bool:
-        """Whether an answer is waiting, or comes to wait within `seconds`."""
-        if self._reply_waiting.is_set():  # wait_for(..., 0) times out even on a set event (Python 3.11)
-            return True
-        try:
-            await asyncio.wait_for(self._reply_waiting.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    def _heard(self, lines: list[_Line]) -> None:
+    def _heard(self, lines: list[Line]) -> None:
         """The answer of `lines` (one, or several joined) starts playing now: their comments are answered. The
         state is saved before the journal says so: a kill between the two must not answer anyone twice."""
         answered = [line for line in lines if line.comment is not None]
@@ -515,7 +363,7 @@ class Show:
             if line.spoken is not None:
                 self._said(line.spoken)
 
-    def _unheard(self, line: _Line) -> None:
+    def _unheard(self, line: Line) -> None:
         """An answer whose voice failed before its answer piece played is queued again, up to `VOICE_ATTEMPTS`;
         after that it stays pending in the state (the next start tries again) and the journal says so."""
         if line.comment is None or line.answer is None or line.name is None or line.received is None:
@@ -527,7 +375,7 @@ class Show:
             self._unvoiced.add(line.comment.id)
             self.journal.write("unvoiced", {"comment_id": line.comment.id, "lang": line.lang})
 
-    def _first_audio(self, line: _Line, made: float | None, at: float) -> None:
+    def _first_audio(self, line: Line, made: float | None, at: float) -> None:
         """`line` starts playing now (its first audio was synthesized at `made`). A show line is journalled now;
         an answer, with its latency from here, once its answer piece plays (`_heard`): one cut off before that
         is said again, and journalled once."""
@@ -545,19 +393,6 @@ class Show:
     def _said(self, spoken: Spoken) -> None:
         self.journal.write("spoken", asdict(spoken))
         self.on_spoken(spoken)
-
-    def _advance(self) -> None:
-        """Next talking point; the next product once this one has had its minutes on air."""
-        product = self.pipeline.products[self.state.product % len(self.rundown)]
-        now = time.time()
-        if not self.state.product_since:
-            self.state.product_since = now
-        if now - self.state.product_since >= product.minutes * 60:
-            self.state.product = (self.state.product + 1) % len(self.rundown)
-            self.state.line, self.state.product_since = 0, now
-            self.avatar.scene.show(self._cards[self.state.product])
-        else:
-            self.state.line += 1
 
     async def _supervised(self, stage: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         """Run a stage until it returns or `stop`; a failure is logged, counted and the stage started again after
@@ -581,7 +416,7 @@ class Show:
         while True:
             if self.state.pending.keys() - self._queued - self._unvoiced:
                 await self.restore_pending()
-            await self._speak(self._next_line())
+            await self._speak(self.scheduler.next_line())
 
     async def _irc(self) -> None:
         irc = self.pipeline.chat.irc

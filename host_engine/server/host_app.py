@@ -21,10 +21,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pydantic import BaseModel, Field
 
 from host_engine.engines import Engines
+from host_engine.events import Spoken
 from host_engine.host.chat import Comment
 from host_engine.host.logfile import log_to_file
 from host_engine.host.pipeline import Pipeline
-from host_engine.host.show import Show, Spoken
+from host_engine.host.show import Show
 from host_engine.server.auth import Access, protect
 from host_engine.server.limits import Buckets, TokenBucket, server_config
 from host_engine.server.overlay import Channels, mount_overlay
