@@ -132,7 +132,24 @@ class EndEvent(ControlEvent):
         return json.dumps(asdict(self))
 
 
+@dataclass(frozen=True)
+class ProductEvent(DataEvent):
+    """The product on air as one market sees it on the overlay: its name in the market's language, its price there
+    and the market's ad label (empty when the market has none, or `price` when it is not sold there)."""
+
+    market: str
+    lang: str
+    name: str
+    price: str
+    label: str
+    type: Literal["product"] = field(default="product", init=False)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
 LiveEvent = CaptionEvent | ErrorEvent | EndEvent
+OverlayEvent = LiveEvent | ProductEvent
 
 
 class LineKind(StrEnum):

@@ -123,5 +123,7 @@ def test_a_chat_flood_is_refused_cheaply_and_the_show_keeps_speaking(show: Serve
 def test_host_stops_promptly_with_a_subscriber_connected(show: Served) -> None:
     """Last in the module: SIGTERM while an overlay listens; the show winds down and exits cleanly within 5 s."""
     with connect(f"{show.ws}/ws/captions?token={TOKEN}", open_timeout=10) as socket:
-        assert json.loads(socket.recv(timeout=30))["type"] == "caption"
+        assert json.loads(socket.recv(timeout=30))["type"] == "product"  # the product on air, sent on connect
+        while json.loads(socket.recv(timeout=30))["type"] != "caption":
+            pass
         assert show.stop() < 5 and show.process.returncode == 0

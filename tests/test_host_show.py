@@ -113,8 +113,9 @@ def _captions(url: str, seconds: float, enough: Callable[[list[dict]], bool]) ->
 
 def _answered_and_captioned_everywhere(events: list[dict]) -> bool:
     """The answer to ana in Spanish, and talking points in every market language."""
-    return any("ana, " in str(e["text"]) for e in events) and {"es", "pt", "fr", "de"} <= {
-        e["lang"] for e in events if not e["source"] and e["lang"] != "en" and "ana, " not in str(e["text"])
+    captions = [e for e in events if e["type"] == "caption"]
+    return any("ana, " in str(e["text"]) for e in captions) and {"es", "pt", "fr", "de"} <= {
+        e["lang"] for e in captions if not e["source"] and e["lang"] != "en" and "ana, " not in str(e["text"])
     }
 
 
@@ -135,6 +136,10 @@ def test_host_command_takes_chat_over_http_and_serves_metrics(host_state: Path, 
         assert web.post(f"{base}/chat", json={"user": "x"}).status_code == 422
         assert web.get(f"{base}/overlay").status_code == 200
         events = _captions(f"ws://127.0.0.1:{port}/ws/captions?token={TOKEN}", 40, _answered_and_captioned_everywhere)
+        on_air = {e["market"]: e for e in events if e["type"] == "product"}  # what each market's overlay shows
+        assert {m.id for m in pipeline.markets} == set(on_air)
+        assert all(e["price"] and e["name"] for e in on_air.values()) and "EUR" in on_air["eu"]["price"]
+        events = [e for e in events if e["type"] == "caption"]
         answer = [e for e in events if e["lang"] == "es" and "ana, " in str(e["text"])]
         assert answer and "22 EUR" in str(answer[0]["text"]) and {e["source"] for e in answer} == {True, False}
         opening = ("¡Buena pregunta! ana, ", "A ver... ana, ", "ana, ")  # no filler when the name was ready

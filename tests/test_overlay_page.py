@@ -37,6 +37,10 @@ def caption(text: str, segment: str, sentence: int, *, final: bool = True, lang:
     }  # fmt: skip
 
 
+def product(market: str, lang: str, name: str, price: str, label: str) -> dict:
+    return {"type": "product", "market": market, "lang": lang, "name": name, "price": price, "label": label}
+
+
 # session -> [(seconds to wait before sending, event or None to close)]; every connection plays its session's script.
 SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
     "revisions": [
@@ -70,6 +74,13 @@ SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
         (0.1, {"type": "end", "emitted": 30.0, "audio_seconds": 29.5}),
     ],
     "drop": [(0.0, caption("Reconnecting", "en-0", 0)), (0.0, None)],
+    "products": [
+        (0.0, product("us", "en", "Rain jacket", "49 USD", "#ad")),
+        (0.0, product("kr", "ko", "레인 재킷", "59,000 KRW", "#광고")),
+        (0.0, caption("This jacket is waterproof.", "en-0", 0)),
+        (1.0, product("kr", "ko", "<b>보온병</b>", "25,000 KRW", "#광고")),
+        (0.0, product("us", "en", "Thermos", "19 USD", "")),
+    ],
 }
 CONNECTED: defaultdict[str, list[float]] = defaultdict(list)  # session -> when each WebSocket connection came in
 
@@ -240,3 +251,26 @@ def test_socket_override_and_reconnect_with_backoff(open_overlay, server):
     assert 0.4 < second - first < 0.9 and 0.9 < third - second < 1.5  # 0.5 s, then doubled
     assert "ignored" not in CONNECTED
     assert page.locator('.block[data-lang="en"] .final').text_content() == "Reconnecting"  # replays do not duplicate
+
+
+def _product(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#product span", "spans => spans.map(s => s.hidden ? '' : s.textContent)")
+
+
+def test_a_market_page_shows_its_product_price_and_label(open_overlay):
+    korea = open_overlay("session=products&market=kr")
+    wait_for_text(korea, '.block[data-lang="en"]', "This jacket is waterproof.")
+    assert _product(korea) == ["레인 재킷", "59,000 KRW", "#광고"]  # not the US market's, sent alongside
+    assert korea.eval_on_selector("#product", "el => el.lang") == "ko"
+    korea.wait_for_function("document.querySelector('#product .name').textContent.includes('보온병')", timeout=3000)
+    assert _product(korea)[0] == "<b>보온병</b>"  # the next product; a name is shown as text, never as markup
+    assert korea.locator("#product b").count() == 0
+    korea.screenshot(path=SCREENSHOTS / "overlay-product-kr.png")
+
+    us = open_overlay("session=products&market=us")
+    us.wait_for_function("document.querySelector('#product .name').textContent === 'Thermos'", timeout=3000)
+    assert _product(us) == ["Thermos", "19 USD", ""]  # a market without a label shows none
+
+    plain = open_overlay("session=products")
+    wait_for_text(plain, '.block[data-lang="en"]', "This jacket is waterproof.")
+    assert plain.eval_on_selector("#product", "el => getComputedStyle(el).display") == "none"

@@ -48,7 +48,8 @@ class Line:
     done: bool = False
     """Handed whole to the avatar."""
     spoken: Spoken | None = None
-    """What `_first_audio` measured when the line started playing; an answer's is journalled once it is heard."""
+    """What the show measured when the line started playing (`first_audio`); an answer's is journalled once
+    it is heard."""
 
     def voiced(self) -> list[str]:
         """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""

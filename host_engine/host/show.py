@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from host_engine.avatar.stage import frame_size
 from host_engine.detached import run_detached
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.events import CaptionEvent, LineKind, Spoken
+from host_engine.events import CaptionEvent, LineKind, OverlayEvent, Spoken
 from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
 from host_engine.host.chat import Admission, ChatGate, Comment
 from host_engine.host.irc import IrcChat
@@ -41,15 +40,14 @@ from host_engine.host.outlet import Outlet
 from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.scheduler import REPLY_QUEUE, Scheduler
+from host_engine.host.speaker import Speaker
 from host_engine.host.state import ShowState
-from host_engine.host.studio import backdrop, cards
+from host_engine.host.studio import backdrop, cards, product_events
 from host_engine.host.voicing import Urgency, Voice
 from host_engine.media import recover_partials
 
 log = logging.getLogger(__name__)
 
-LEAD_SECONDS = 0.3
-"""Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
 AUDIO_RATE = 24000
 RENDER_RETRY_SECONDS = 0.5
 """A renderer that failed starts again after this pause (the outputs hold their last frame meanwhile)."""
@@ -72,23 +70,18 @@ class Counters:
     line said again, or skipped after `VOICE_ATTEMPTS`)."""
 
 
-def _in_order(calls: list[Callable[[], None]]) -> None:
-    for call in calls:
-        call()
-
-
 class Show:
     def __init__(
         self,
         pipeline: Pipeline,
         engines: Engines,
         on_spoken: Callable[[Spoken], None] | None = None,
-        on_caption: Callable[[CaptionEvent], None] | None = None,
+        on_overlay: Callable[[OverlayEvent], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.engines = engines
         self.on_spoken = on_spoken or (lambda spoken: None)
-        self.on_caption = on_caption or (lambda event: None)
+        self.on_overlay = on_overlay or (lambda event: None)
         self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
         self.state = ShowState.load(pipeline.state_dir / "state.json")
         pipeline.state_dir.mkdir(parents=True, exist_ok=True)
@@ -112,14 +105,10 @@ class Show:
         )
         self.cards = cards(pipeline, translations, self.lang, self.avatar.scene)
         """Per product: its card and the ad label, shown over the host while it is on air."""
-        self.scheduler = Scheduler(
-            pipeline,
-            self.state,
-            self.lang,
-            rundown,
-            self._prepare,
-            lambda product: self.avatar.scene.show(self.cards[product]),
-        )
+        self.products = product_events(pipeline, translations)
+        """Per product: what each market's overlay shows while it is on air (name, price, label)."""
+        self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self._prepare, self._on_air)
+        self.speaker = Speaker(self.avatar, self.scheduler, self)
         self.avatar.scene.show(self.cards[self.scheduler.on_air])
         self._acks = 0
         self._answering = 0
@@ -148,6 +137,12 @@ class Show:
     @property
     def reply_queue_depth(self) -> int:
         return self.scheduler.depth
+
+    def _on_air(self, product: int) -> None:
+        """`product` goes on air: its card on the video, its name, price and label on each market's overlay."""
+        self.avatar.scene.show(self.cards[product])
+        for event in self.products[product]:
+            self.on_overlay(event)
 
     def _check_rundown(self, rundown: list[list[str]]) -> None:
         """The rundown is said to every market at once: it must pass every market's rules."""
@@ -290,65 +285,16 @@ class Show:
         await self.voice.warm(self._warm_up())
         self.ready.set()
 
-    def _caption(self, line: Line, at: float, seconds: float) -> None:
+    def caption(self, line: Line, at: float, seconds: float) -> None:
         """The line on the overlay as it starts: its source text once, and each market language's block."""
         self._lines_said += 1
         sentence, start, end = self._lines_said, round(at, 3), round(at + seconds, 3)
         events = [(line.lang, line.said, True)] + [(lang, text, False) for lang, text in line.captions.items()]
         for lang, text, source in events:
             segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
-            self.on_caption(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
+            self.on_overlay(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
 
-    async def _speak(self, line: Line) -> None:
-        """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
-        line's own, before the answer they share (the last piece)."""
-        turns = [(line, index) for index in range(len(line.parts) - 1)]
-        turns += [(other, len(other.parts) - 2) for other in line.joined]
-        turns.append((line, len(line.parts) - 1))
-        if line.ack is not None and not line.parts[1].empty():  # waited its turn: the name is ready, no filler
-            line.ack, turns = None, turns[1:]
-            line.captions = {line.lang: line.said}
-        started: set[int] = set()
-        heard = False
-        loop = asyncio.get_running_loop()
-        for owner, index in turns:
-            part = owner.parts[index]
-            while (chunk := await part.get()) is not None:
-                if line.kind is LineKind.ANSWER:
-                    if not started:  # barge-in: the show line being said is cut at its next pause
-                        self.scheduler.cut(self.avatar.interrupt())
-                    await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
-                elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
-                    if line.again:  # this show line gives way to the answer; the rundown has not moved on
-                        self.scheduler.again = line
-                    return
-                ahead = self.avatar.queued_seconds
-                cuttable = None if line.kind is LineKind.ANSWER else line
-                self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable=cuttable)
-                when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
-                if id(owner) not in started:
-                    started.add(id(owner))
-                    at = self.avatar.frame_index / self.avatar.fps + ahead
-                    when_it_plays.append(partial(self._first_audio, owner, owner.ready[index], at))
-                    if owner is line:
-                        when_it_plays.append(partial(self._caption, line, at, chunk.duration))
-                if owner is line and index == len(line.parts) - 1 and not heard:  # the answer itself, not the
-                    heard = True  # acknowledgement or the name: only now is the comment answered
-                    when_it_plays.append(partial(self._heard, [line, *line.joined]))
-                if when_it_plays:
-                    loop.call_later(ahead, _in_order, when_it_plays)
-            if owner is not line and owner.synthesis is not None:
-                owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
-        if not heard:
-            for owner in (line, *line.joined):
-                self._unheard(owner)
-        if line.kind is LineKind.RUNDOWN:
-            line.done = True
-            if not line.again:
-                self.scheduler.advance()
-        self.state.save()
-
-    def _heard(self, lines: list[Line]) -> None:
+    def heard(self, lines: list[Line]) -> None:
         """The answer of `lines` (one, or several joined) starts playing now: their comments are answered. The
         state is saved before the journal says so: a kill between the two must not answer anyone twice."""
         answered = [line for line in lines if line.comment is not None]
@@ -363,7 +309,7 @@ class Show:
             if line.spoken is not None:
                 self._said(line.spoken)
 
-    def _unheard(self, line: Line) -> None:
+    def unheard(self, line: Line) -> None:
         """An answer whose voice failed before its answer piece played is queued again, up to `VOICE_ATTEMPTS`;
         after that it stays pending in the state (the next start tries again) and the journal says so."""
         if line.comment is None or line.answer is None or line.name is None or line.received is None:
@@ -375,9 +321,9 @@ class Show:
             self._unvoiced.add(line.comment.id)
             self.journal.write("unvoiced", {"comment_id": line.comment.id, "lang": line.lang})
 
-    def _first_audio(self, line: Line, made: float | None, at: float) -> None:
+    def first_audio(self, line: Line, made: float | None, at: float) -> None:
         """`line` starts playing now (its first audio was synthesized at `made`). A show line is journalled now;
-        an answer, with its latency from here, once its answer piece plays (`_heard`): one cut off before that
+        an answer, with its latency from here, once its answer piece plays (`heard`): one cut off before that
         is said again, and journalled once."""
         ready = starts = None
         if line.comment is not None and line.received is not None and made is not None:
@@ -416,7 +362,8 @@ class Show:
         while True:
             if self.state.pending.keys() - self._queued - self._unvoiced:
                 await self.restore_pending()
-            await self._speak(self.scheduler.next_line())
+            await self.speaker.speak(self.scheduler.next_line())
+            self.state.save()
 
     async def _irc(self) -> None:
         irc = self.pipeline.chat.irc
@@ -443,6 +390,7 @@ class Show:
         for target in targets:  # before any output opens: a fixed name would be overwritten
             if "://" not in target:
                 recover_partials(target)
+        self._on_air(self.scheduler.on_air)
         size, fps = self.avatar.renderer.size, self.avatar.fps
         self.outlets = [Outlet(target, size, fps, AUDIO_RATE) for target in targets]
         halt = threading.Event()

@@ -1,6 +1,6 @@
 """The pipeline's studio as viewers see it: the background image behind the host, and for each product its card
 (name in the stream's language, picture) with the markets' disclosure label. The stream is one video for every
-market, so it carries every market's label."""
+market, so it carries every market's label; each market's overlay page shows its own (`product_events`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 from host_engine.avatar.pack import read_image
 from host_engine.avatar.scene import Layer, Scene
 from host_engine.errors import BadInputError
-from host_engine.host.answers import Translations
+from host_engine.events import ProductEvent
+from host_engine.host.answers import Translations, format_price
 from host_engine.host.pipeline import Avatar, Pipeline
 
 LABEL_SEPARATOR = " · "
@@ -50,3 +51,21 @@ def cards(pipeline: Pipeline, translations: Translations, lang: str, scene: Scen
             picture = _image(product.image, f"product '{product.id}': image", cv2.IMREAD_UNCHANGED)
         layers.append(scene.card(name, picture, label))
     return layers
+
+
+def product_events(pipeline: Pipeline, translations: Translations) -> list[list[ProductEvent]]:
+    """Per product, what each market's overlay shows while it is on air: the name in the market's first language
+    (as written where no translation kept it faithful), the price in its currency, its ad label."""
+    names = translations.fill_all([(p.name, [m.languages[0] for m in pipeline.markets]) for p in pipeline.products])
+    events = []
+    for product, name in zip(pipeline.products, names, strict=True):
+        written = next(iter(product.name.values()))
+        events.append([
+            ProductEvent(
+                market.id, market.languages[0], name[market.languages[0]] or written,
+                format_price(offer.price, market.currency) if (offer := product.offers.get(market.id)) else "",
+                market.rules.ad_label or "",
+            )
+            for market in pipeline.markets
+        ])  # fmt: skip
+    return events

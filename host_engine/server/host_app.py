@@ -172,7 +172,7 @@ async def serve_show(
     channels = Channels()
     captions = channels.get(CAPTIONS)
     captions.running = True  # the show publishes into it all night, watched or not
-    show = Show(pipeline, engines, on_caption=captions.publish)
+    show = Show(pipeline, engines, on_overlay=captions.publish)
     collector = ShowCollector(show)
     show.on_spoken = collector.spoken
     stop = asyncio.Event()

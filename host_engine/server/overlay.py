@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from host_engine.errors import HostEngineError
-from host_engine.events import LiveEvent
+from host_engine.events import OverlayEvent, ProductEvent
 
 STATIC = Path(__file__).parent / "static"
 SUBSCRIBER_QUEUE = 512
@@ -43,11 +43,16 @@ class Channel:
 
     subscribers: set[asyncio.Queue[str]] = field(default_factory=set)
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=REPLAY_EVENTS))
+    on_air: dict[str, str] = field(default_factory=dict)
+    """Market -> the product on air there (the host's): a page that connects at any time shows it."""
     running: bool = False
 
-    def publish(self, event: LiveEvent) -> None:
+    def publish(self, event: OverlayEvent) -> None:
         line = event.to_json()
-        self.recent.append(line)
+        if isinstance(event, ProductEvent):
+            self.on_air[event.market] = line
+        else:
+            self.recent.append(line)
         for queue in self.subscribers:
             if queue.full():
                 queue.get_nowait()
@@ -57,7 +62,7 @@ class Channel:
         if len(self.subscribers) >= MAX_SUBSCRIBERS:
             raise HostEngineError(f"this session has {MAX_SUBSCRIBERS} caption subscribers already")
         queue: asyncio.Queue[str] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        for line in self.recent:
+        for line in (*self.on_air.values(), *self.recent):
             queue.put_nowait(line)
         self.subscribers.add(queue)
         return queue

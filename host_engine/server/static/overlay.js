@@ -4,6 +4,8 @@
 //   fade     seconds after the last update before a block fades out (default 6; 0 = never)
 //   lines    max lines per block, 1 or 2 (default 2); longer text shows its end
 //   size     font size in px (default 42)
+//   market   a market id of the host's pipeline: the product on air as that market sees it (name in its language,
+//            its price, its ad label), top left; without it no product is shown
 //   token    the server's access token, passed on to the caption WebSocket (and to this page's assets by the server)
 //   ws       full WebSocket URL (default ws(s)://<this host>/ws/captions?session=<session>&token=<token>)
 "use strict";
@@ -17,6 +19,7 @@ const session = params.get("session") || "default";
 const wanted = (params.get("lang") || "src").split(",").map((s) => s.trim()).filter(Boolean);
 const fadeSeconds = number("fade", 6);
 const maxLines = Math.min(2, Math.max(1, Math.round(number("lines", 2))));
+const market = params.get("market");
 const RTL = new Set(["ar", "fa", "he", "ur"]);
 const UNSPACED = new Set(["zh", "ja", "th"]);
 
@@ -94,6 +97,21 @@ function onCaption(event) {
   render(block);
 }
 
+// The host's product on air, for the page's market only: text set as text, never as markup (names are studio data).
+function onProduct(event) {
+  if (!market || event.market !== market) return;
+  const el = document.getElementById("product");
+  const [name, price, label] = el.children;
+  name.textContent = event.name;
+  price.textContent = event.price;
+  label.textContent = event.label;
+  label.hidden = !event.label;
+  el.lang = event.lang;
+  el.dir = RTL.has(event.lang) ? "rtl" : "ltr";
+  el.dataset.market = event.market;
+  el.classList.remove("hidden");
+}
+
 let backoff = 500;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -106,6 +124,7 @@ function connect() {
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "caption") onCaption(event);
+    else if (event.type === "product") onProduct(event);
     else if (event.type === "error") console.warn("caption source error:", event.message);
   };
   socket.onclose = () => {

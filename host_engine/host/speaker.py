@@ -1,0 +1,94 @@
+"""The speaker: a line's pieces into the avatar as they are synthesized, keeping only a short lead of queued
+speech so that an answer waits little; an answer cuts the show line being said at its next pause (barge-in), a show
+line gives way to an answer that comes to wait. What happens to each line is told to the taps as it is heard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol
+
+from host_engine.avatar.live import LiveAvatar
+from host_engine.events import LineKind
+from host_engine.host.lines import Line
+from host_engine.host.scheduler import Scheduler
+
+LEAD_SECONDS = 0.3
+"""Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
+
+
+class Taps(Protocol):
+    """Told, as the output plays them, what the speaker said (the show's journal, captions, state and counters)."""
+
+    def first_audio(self, line: Line, made: float | None, at: float) -> None:
+        """`line` starts playing (its first audio synthesized at `made`, monotonic), `at` seconds into the output."""
+
+    def caption(self, line: Line, at: float, seconds: float) -> None:
+        """`line` (not an answer joined to it) starts playing; its first sentence lasts `seconds`."""
+
+    def heard(self, lines: list[Line]) -> None:
+        """The answer of `lines` (one, or several joined) is playing: their comments are answered."""
+
+    def unheard(self, line: Line) -> None:
+        """`line`'s voice failed before its answer piece played."""
+
+
+def _in_order(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
+
+
+class Speaker:
+    def __init__(self, avatar: LiveAvatar, scheduler: Scheduler, taps: Taps) -> None:
+        self.avatar = avatar
+        self.scheduler = scheduler
+        self.taps = taps
+
+    async def speak(self, line: Line) -> None:
+        """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
+        line's own, before the answer they share (the last piece)."""
+        turns = [(line, index) for index in range(len(line.parts) - 1)]
+        turns += [(other, len(other.parts) - 2) for other in line.joined]
+        turns.append((line, len(line.parts) - 1))
+        if line.ack is not None and not line.parts[1].empty():  # waited its turn: the name is ready, no filler
+            line.ack, turns = None, turns[1:]
+            line.captions = {line.lang: line.said}
+        started: set[int] = set()
+        heard = False
+        loop = asyncio.get_running_loop()
+        for owner, index in turns:
+            part = owner.parts[index]
+            while (chunk := await part.get()) is not None:
+                if line.kind is LineKind.ANSWER:
+                    if not started:  # barge-in: the show line being said is cut at its next pause
+                        self.scheduler.cut(self.avatar.interrupt())
+                    await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+                elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
+                    if line.again:  # this show line gives way to the answer; the rundown has not moved on
+                        self.scheduler.again = line
+                    return
+                ahead = self.avatar.queued_seconds
+                cuttable = None if line.kind is LineKind.ANSWER else line
+                self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable=cuttable)
+                when_it_plays: list[Callable[[], None]] = []  # in this order, once the chunk is heard
+                if id(owner) not in started:
+                    started.add(id(owner))
+                    at = self.avatar.frame_index / self.avatar.fps + ahead
+                    when_it_plays.append(partial(self.taps.first_audio, owner, owner.ready[index], at))
+                    if owner is line:
+                        when_it_plays.append(partial(self.taps.caption, line, at, chunk.duration))
+                if owner is line and index == len(line.parts) - 1 and not heard:  # the answer itself, not the
+                    heard = True  # acknowledgement or the name: only now is the comment answered
+                    when_it_plays.append(partial(self.taps.heard, [line, *line.joined]))
+                if when_it_plays:
+                    loop.call_later(ahead, _in_order, when_it_plays)
+            if owner is not line and owner.synthesis is not None:
+                owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
+        if not heard:
+            for owner in (line, *line.joined):
+                self.taps.unheard(owner)
+        if line.kind is LineKind.RUNDOWN:
+            line.done = True
+            if not line.again:
+                self.scheduler.advance()
