@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum, StrEnum
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from host_engine.host.answers import Answer
+    from host_engine.host.chat import Admission, Comment
 
 
 class Priority(IntEnum):
@@ -175,3 +179,40 @@ class Spoken(DataEvent):
     ad_label: str | None = None
     at_s: float = 0.0
     """Where the line starts in the output stream (seconds since the first frame)."""
+
+
+@dataclass(frozen=True)
+class CommentIn(DataEvent):
+    """A viewer's comment from any chat source, `received` on the monotonic clock; `restored`: accepted before a
+    restart and never heard answered."""
+
+    comment: Comment
+    received: float
+    restored: bool = False
+
+
+@dataclass(frozen=True)
+class Refused(DataEvent):
+    """A comment not answered: `reason` is the journal's word for it (`queue full`, a moderation verdict), `why`
+    the detail for the log."""
+
+    comment_id: str
+    lang: str | None
+    reason: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Admitted(DataEvent):
+    comment: Comment
+    admission: Admission
+    received: float
+
+
+@dataclass(frozen=True)
+class AnswerReady(DataEvent):
+    comment: Comment
+    answer: Answer
+    name: str
+    """The viewer's name as the answer says it (checked by the gate)."""
+    received: float

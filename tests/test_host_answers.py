@@ -4,6 +4,7 @@ language model (the bundled one, or a server on loopback) within the rundown's f
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from shows import shipped_show
 
 from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
+from host_engine.events import Admitted, AnswerReady, CommentIn, Refused
+from host_engine.host.answering import Answering, Gate
 from host_engine.host.answers import Answerer, Translations, format_price
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.intents import Ask, read
@@ -26,7 +29,9 @@ from host_engine.host.moderation import Verdict, check_comment, check_line, cont
 from host_engine.host.open_answers import Grounding, ServerModel, flat, invented_numbers, load_model
 from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 from host_engine.host.questions import QuestionIndex
+from host_engine.host.state import ShowState
 from host_engine.langid import likely_languages
+from host_engine.stages import run_stage
 
 PIPELINE = PROJECT_ROOT / "pipelines" / "overnight_host.yaml"
 SERVED = ("us", "eu", "id", "jp", "mena")
@@ -410,3 +415,44 @@ def test_open_question_answered_by_the_bundled_model(show: Pipeline, translation
     # the 270M model answers "Yes, it does. It is made of leather and has a zipper...": never asked, the facts say
     red = _answer(answerer, show, "sam", "Does it come in red?")
     assert red.kind == "color" and red.text == "sam, not in red, sorry: the rain jacket comes in blue and yellow."
+
+
+def test_the_gate_stage_admits_keeps_pending_and_refuses(show: Pipeline, tmp_path: Path) -> None:
+    state = ShowState.load(tmp_path / "state.json")
+    state.answered.append("old")
+    room = [5]
+    gate = Gate(ChatGate(show), state, lambda: room[0])
+    comments = [
+        CommentIn(Comment("c1", "ana", "¿Cuánto cuesta la chaqueta?"), 1.0),
+        CommentIn(Comment("old", "bob", "How much is it?"), 2.0),  # answered before: dropped without a word
+        CommentIn(Comment("c2", "ana", "¿Y el envío a Madrid?"), 3.0),  # ana again, at once
+    ]
+    out = asyncio.run(run_stage(gate, comments))
+    admitted, refused = out
+    assert isinstance(admitted, Admitted) and admitted.admission.lang == "es" and admitted.received == 1.0
+    assert isinstance(refused, Refused) and refused.comment_id == "c2" and refused.why == "rate limited"
+    assert list(state.pending) == ["c1"] and ShowState.load(tmp_path / "state.json").pending == state.pending
+
+    room[0] = 0
+    full = asyncio.run(run_stage(gate, [CommentIn(Comment("c3", "sam", "Is it waterproof?"), 4.0)]))
+    assert full == [Refused("c3", None, "queue full")]
+    restored = CommentIn(Comment("c1", "ana", "¿Cuánto cuesta la chaqueta?"), 5.0, restored=True)
+    assert asyncio.run(run_stage(gate, [restored])) == []  # waits in the state for room, not refused
+
+
+def test_the_answering_stage_answers_and_falls_back_on_a_fault(show: Pipeline, answerer: Answerer) -> None:
+    admission = ChatGate(show).admit(Comment("c1", "ana", "How much is the rain jacket?"))
+    admitted = Admitted(admission.comment, admission, 1.0)
+    failures: list[str] = []
+    answering = Answering(answerer, lambda: show.products[0], failures.append)
+    [ready] = asyncio.run(run_stage(answering, [admitted]))
+    assert isinstance(ready, AnswerReady) and ready.name == "ana" and "49" in ready.answer.text
+
+    class Broken:
+        def answer(self, *args: object) -> None:
+            raise RuntimeError("a bug")
+
+        fallback = answerer.fallback
+
+    [ready] = asyncio.run(run_stage(Answering(Broken(), lambda: show.products[0], failures.append), [admitted]))  # type: ignore[arg-type]
+    assert failures == ["answer"] and "information" in ready.answer.text  # honest, not silent

@@ -1,14 +1,10 @@
-"""The overnight show: the rundown spoken sentence by sentence, viewers' comments answered between sentences, the
-avatar's frames and voice streamed out through FFmpeg; the frames show the product on air as a card with every
-market's ad label (`host.studio`).
-
-Stages: chat sources -> `submit` (language, moderation, throttle, answer) -> the `Scheduler` (a bounded reply
-queue, the rundown) -> the speaker, which takes the scheduler's next line (a reply if one waits), synthesizes it
-one piece at a time and hands each sentence to the `LiveAvatar` as soon as it is ready (the first plays while the
-rest is synthesized); the journal, the captions and the counters are told what was said.
-The speaker keeps only a short lead of queued speech, so a reply starts at the next sentence boundary. A render
-thread paces the avatar in real time into every output. State (rundown position, answered ids) is saved after
-every line, so a restarted process resumes where it was and answers nobody twice.
+"""The overnight show, wired: chat sources -> `Gate` -> `Answering` (host/answering.py, typed events) -> the
+`Scheduler` (a bounded reply queue, the rundown: what is said next) -> the `Speaker` (pieces into the avatar as they
+are synthesized, barge-in) -> the `LiveAvatar`, whose render thread paces frames and voice into every `Outlet`.
+The show is the taps: it journals what was said and refused, publishes captions and each market's product on air
+to the overlay, counts, and saves the state (rundown position, pending and answered ids) after every line, so a
+restarted process resumes where it was and answers nobody twice. Each long-running part is supervised: a failure
+is logged, counted and the part started again.
 """
 
 from __future__ import annotations
@@ -28,9 +24,10 @@ from host_engine.avatar.stage import frame_size
 from host_engine.detached import run_detached
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.events import CaptionEvent, LineKind, OverlayEvent, Spoken
+from host_engine.events import Admitted, AnswerReady, CaptionEvent, CommentIn, LineKind, OverlayEvent, Refused, Spoken
+from host_engine.host.answering import Answering, Gate
 from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
-from host_engine.host.chat import Admission, ChatGate, Comment
+from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.journal import Journal
 from host_engine.host.lines import Line, pieces
@@ -87,8 +84,8 @@ class Show:
         pipeline.state_dir.mkdir(parents=True, exist_ok=True)
         self.journal = Journal(pipeline.state_dir / "events.jsonl")
         self.counters = Counters()
-        self.gate = ChatGate(pipeline)
-        self.gate.prepare()
+        chat_gate = ChatGate(pipeline)
+        chat_gate.prepare()
         translations = Translations(engines.live_translator.translate, pipeline.state_dir / "translations.json")
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
@@ -109,6 +106,8 @@ class Show:
         """Per product: what each market's overlay shows while it is on air (name, price, label)."""
         self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self._prepare, self._on_air)
         self.speaker = Speaker(self.avatar, self.scheduler, self)
+        self.gate = Gate(chat_gate, self.state, self._room)
+        self.answering = Answering(self.answerer, lambda: pipeline.products[self.scheduler.on_air], self._failed)
         self.avatar.scene.show(self.cards[self.scheduler.on_air])
         self._acks = 0
         self._answering = 0
@@ -153,26 +152,24 @@ class Show:
                     raise HostEngineError(f"the rundown breaks market '{market.id}' rules: {verdict.reason}")
 
     async def submit(self, comment: Comment, restored: bool = False) -> bool:
-        """Take one comment from any chat source; True when an answer was queued. A comment accepted before a
-        restart (`restored`) is not throttled again: it was admitted once, and is answered once."""
+        """Take one comment from any chat source; True when an answer was queued (the gate, then its answer). A
+        comment accepted before a restart (`restored`) is not throttled again: it was admitted once, and is
+        answered once."""
         self.counters.comments_in += 1
-        received = time.monotonic()
-        if not restored and (self.state.was_answered(comment.id) or comment.id in self.state.pending):
+        admitted = None
+        async for event in self.gate.process(CommentIn(comment, time.monotonic(), restored)):
+            if isinstance(event, Refused):
+                self.refused(event)
+            elif isinstance(event, Admitted):
+                admitted = event
+        if admitted is None:
             return False
-        if self._room() <= 0:  # a restored comment stays pending until there is room
-            if not restored:
-                self._refused(comment.id, None, "queue full")
-            return False
-        admission = self.gate.admit(comment, throttle=not restored)
-        if not admission.accepted:
-            self._refused(comment.id, admission.lang, admission.decision.verdict.value, admission.decision.reason)
-            return False
-        self.state.pending[comment.id] = {"user": comment.user, "text": comment.text, "platform": comment.platform}
-        self.state.save()
         self._queued.add(comment.id)  # from now: `restore_pending` must not queue it again while it is answered
         self._answering += 1
         try:
-            self._queue(await self._answer(admission), comment, admission.name, received)
+            async for ready in self.answering.process(admitted):
+                if isinstance(ready, AnswerReady):
+                    self._queue(ready.answer, ready.comment, ready.name, ready.received)
         finally:
             self._answering -= 1
         return True
@@ -189,22 +186,14 @@ class Show:
                 return
             await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]), restored=True)
 
-    def _refused(self, comment_id: str, lang: str | None, reason: str, why: str = "") -> None:
-        self.count_blocked(reason)
-        if self.state.pending.pop(comment_id, None) is not None:  # restored, and refused by today's rules
+    def refused(self, event: Refused) -> None:
+        """A comment not answered: counted, journalled, and no longer pending (one restored, refused by today's
+        rules)."""
+        self.count_blocked(event.reason)
+        if self.state.pending.pop(event.comment_id, None) is not None:
             self.state.save()
-        log.info("comment %s not answered: %s", comment_id, why or reason)
-        self.journal.write("blocked", {"comment_id": comment_id, "lang": lang, "reason": reason})
-
-    async def _answer(self, admission: Admission) -> Answer:
-        """The answer, built off the event loop (it may call MT or the language model); a fault there is logged
-        and the viewer hears that the host has no answer rather than nothing."""
-        on_air = self.pipeline.products[self.scheduler.on_air]
-        try:
-            return await run_detached("answer", self.answerer.answer, admission, on_air)
-        except Exception:
-            self._failed("answer")
-            return self.answerer.fallback(admission, on_air)
+        log.info("comment %s not answered: %s", event.comment_id, event.why or event.reason)
+        self.journal.write("blocked", {"comment_id": event.comment_id, "lang": event.lang, "reason": event.reason})
 
     def _queue(self, answer: Answer, comment: Comment, name: str, received: float, attempts: int = 1) -> None:
         """Queue the answer and start voicing it (the caller made sure the queue has room)."""
