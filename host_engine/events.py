@@ -53,6 +53,11 @@ class SystemEvent(Event):
     priority: ClassVar[Priority] = Priority.SYSTEM
 
 
+def _json(event: Event) -> str:
+    """One JSON object, the event's fields (with its `type`), text as it is written."""
+    return json.dumps(asdict(event), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class EndOfStream(ControlEvent):
     """The input ended: each stage flushes what it holds, then passes this on; nothing follows it."""
@@ -121,7 +126,7 @@ class ErrorEvent(SystemEvent):
     type: Literal["error"] = field(default="error", init=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return _json(self)
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ class EndEvent(ControlEvent):
     type: Literal["end"] = field(default="end", init=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return _json(self)
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ class ProductEvent(DataEvent):
     type: Literal["product"] = field(default="product", init=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return _json(self)
 
 
 LiveEvent = CaptionEvent | ErrorEvent | EndEvent
