@@ -192,17 +192,15 @@ class Pipeline:
         self.stages = list(stages)
         self.clock = clock
         self.capacity = capacity
-        self.head = Pipe(capacity)
 
-    async def run(self, source: AsyncGenerator[Event, None] | None = None) -> AsyncIterator[Event]:
-        """Run the chain on `source` (or on what is `put` into `head`), yielding the last stage's events."""
-        pipes = [self.head, *(Pipe(self.capacity) for _ in self.stages)]
+    async def run(self, source: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
+        """Run the chain on `source`, yielding the last stage's events."""
+        pipes = [Pipe(self.capacity) for _ in range(len(self.stages) + 1)]
         tasks = [
             asyncio.create_task(_run(stage, inbox, outbox, self.clock))
             for stage, inbox, outbox in zip(self.stages, pipes, pipes[1:], strict=False)
         ]
-        if source is not None:
-            tasks.append(asyncio.create_task(self._feed(source)))
+        tasks.append(asyncio.create_task(_feed(source, pipes[0])))
         try:
             async for event in _drain(pipes[-1]):
                 yield event
@@ -213,12 +211,13 @@ class Pipeline:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _feed(self, source: AsyncGenerator[Event, None]) -> None:
-        async with contextlib.aclosing(source):  # a job stopped early closes its source at once (FFmpeg, a client)
-            async for event in source:
-                if not await self.head.put(event):
-                    return
-        await self.head.put(EndOfStream())
+
+async def _feed(source: AsyncGenerator[Event, None], head: Pipe) -> None:
+    async with contextlib.aclosing(source):  # a job stopped early closes its source at once (FFmpeg, a client)
+        async for event in source:
+            if not await head.put(event):
+                return
+    await head.put(EndOfStream())
 
 
 async def _events(events: Iterable[Event]) -> AsyncGenerator[Event, None]:

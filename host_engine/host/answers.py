@@ -283,8 +283,12 @@ class Answerer:
             answers.append(_answer(TYPICAL_VIEWER, lang, [("thanks", _thanks(lang))], None, None))
         return answers
 
+    def name(self, product: Product, lang: str) -> str:
+        """The product's name as the host says it in `lang` (as written where no translation kept it faithful)."""
+        return self._names[product.id][lang]
+
     def _unknown(self, lang: str, product: Product) -> str:
-        return phrase(lang, "unknown").format(product=self._names[product.id][lang])
+        return phrase(lang, "unknown").format(product=self.name(product, lang))
 
     def _open(self, question: str, lang: str, market: Market, product: Product) -> str | None:
         """The language model's grounded sentence, in the viewer's language; None when it fails its checks."""

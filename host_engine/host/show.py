@@ -100,9 +100,9 @@ class Show:
             AUDIO_RATE,
             backdrop=backdrop(pipeline.avatar),
         )
-        self.cards = cards(pipeline, translations, self.lang, self.avatar.scene)
+        self.cards = cards(pipeline, self.answerer.name, self.lang, self.avatar.scene)
         """Per product: its card and the ad label, shown over the host while it is on air."""
-        self.products = product_events(pipeline, translations)
+        self.products = product_events(pipeline, self.answerer.name)
         """Per product: what each market's overlay shows while it is on air (name, price, label)."""
         self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self._prepare, self._on_air)
         self.speaker = Speaker(self.avatar, self.scheduler, self)

@@ -4,6 +4,7 @@ market, so it carries every market's label; each market's overlay page shows its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -13,8 +14,11 @@ from host_engine.avatar.pack import read_image
 from host_engine.avatar.scene import Layer, Scene
 from host_engine.errors import BadInputError
 from host_engine.events import ProductEvent
-from host_engine.host.answers import Translations, format_price
-from host_engine.host.pipeline import Avatar, Pipeline
+from host_engine.host.answers import format_price
+from host_engine.host.pipeline import Avatar, Pipeline, Product
+
+Names = Callable[[Product, str], str]
+"""A product's name as the host says it in a language (`Answerer.name`)."""
 
 LABEL_SEPARATOR = " · "
 
@@ -39,33 +43,30 @@ def disclosure(pipeline: Pipeline) -> str | None:
     return LABEL_SEPARATOR.join(dict.fromkeys(labels)) or None
 
 
-def cards(pipeline: Pipeline, translations: Translations, lang: str, scene: Scene) -> list[Layer]:
+def cards(pipeline: Pipeline, names: Names, lang: str, scene: Scene) -> list[Layer]:
     """One layer per product, in rundown order, rendered now: a missing picture stops the start, not the night.
-    The name is in `lang`, as written where no translation kept it faithful (a brand name beats none)."""
+    The name is in `lang`."""
     label = disclosure(pipeline)
     layers = []
     for product in pipeline.products:
-        name = translations.fill(product.name, {lang})[lang] or next(iter(product.name.values()))
         picture = None
         if product.image is not None:
             picture = _image(product.image, f"product '{product.id}': image", cv2.IMREAD_UNCHANGED)
-        layers.append(scene.card(name, picture, label))
+        layers.append(scene.card(names(product, lang), picture, label))
     return layers
 
 
-def product_events(pipeline: Pipeline, translations: Translations) -> list[list[ProductEvent]]:
-    """Per product, what each market's overlay shows while it is on air: the name in the market's first language
-    (as written where no translation kept it faithful), the price in its currency, its ad label."""
-    names = translations.fill_all([(p.name, [m.languages[0] for m in pipeline.markets]) for p in pipeline.products])
-    events = []
-    for product, name in zip(pipeline.products, names, strict=True):
-        written = next(iter(product.name.values()))
-        events.append([
+def product_events(pipeline: Pipeline, names: Names) -> list[list[ProductEvent]]:
+    """Per product, what each market's overlay shows while it is on air: the name in the market's first language,
+    the price in its currency, its ad label."""
+    return [
+        [
             ProductEvent(
-                market.id, market.languages[0], name[market.languages[0]] or written,
+                market.id, market.languages[0], names(product, market.languages[0]),
                 format_price(offer.price, market.currency) if (offer := product.offers.get(market.id)) else "",
                 market.rules.ad_label or "",
             )
             for market in pipeline.markets
-        ])  # fmt: skip
-    return events
+        ]
+        for product in pipeline.products
+    ]  # fmt: skip
