@@ -12,6 +12,7 @@ import numpy as np
 import pysubs2
 import pytest
 
+from host_engine.asr import SAMPLE_RATE
 from host_engine.bench.live_latency import word_latencies
 from host_engine.events import CaptionEvent, CaptionWord, EndEvent, ErrorEvent
 from host_engine.live.session import LiveRequest, LiveSession
@@ -224,3 +225,22 @@ def test_a_failing_recognizer_ends_the_session_and_frees_the_client(engines, sam
 
     events, freed = asyncio.run(scenario())
     assert [type(e) for e in events] == [ErrorEvent, EndEvent] and events[0].fatal and freed
+
+
+def test_a_pushed_source_says_when_the_client_had_to_wait_for_room():
+    """The server warns a client once its pushes wait: decided by the wait itself, not by a racy look at the fill."""
+    source = PushedSource("client", max_seconds=0.5)
+    second = np.zeros(SAMPLE_RATE, np.float32)
+
+    async def scenario() -> tuple[bool, bool]:
+        fits = await source.push(second[: SAMPLE_RATE // 4])
+        pushing = asyncio.create_task(source.push(second))
+        while not source.full:  # the push fills the room, then waits for the reader
+            await asyncio.sleep(0)
+        reader = source.chunks()
+        read = [await anext(reader) for _ in range(12)]
+        await source.close()
+        assert len(read) == 12
+        return fits, await pushing
+
+    assert asyncio.run(scenario()) == (False, True)

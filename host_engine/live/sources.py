@@ -120,17 +120,21 @@ class PushedSource:
     def full(self) -> bool:
         return len(self._chunks) >= self._max
 
-    async def push(self, samples: np.ndarray) -> None:
-        """Waits for room; returns at once (the audio dropped) once nobody reads any more (the session ended)."""
+    async def push(self, samples: np.ndarray) -> bool:
+        """Waits for room; returns at once (the audio dropped) once nobody reads any more (the session ended).
+        True when it had to wait: the client sends faster than the session reads."""
         samples = samples.astype(np.float32, copy=False)
         step = round(CHUNK_SECONDS * SAMPLE_RATE)
+        waited = False
         for start in range(0, samples.size, step):
             async with self._changed:
+                waited = waited or self.full
                 await self._changed.wait_for(lambda: not self.full or self._closed or self._unread)
                 if self._closed or self._unread:
-                    return
+                    return waited
                 self._chunks.append(samples[start : start + step])
                 self._changed.notify_all()
+        return waited
 
     async def close(self) -> None:
         async with self._changed:

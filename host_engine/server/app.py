@@ -210,10 +210,9 @@ async def _receive_pcm(socket: WebSocket, source: PushedSource, rate: int) -> No
             samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
             if rate != SAMPLE_RATE and samples.size:
                 samples = resample(samples, rate, SAMPLE_RATE)
-            if source.full and not told:
+            if await source.push(samples) and not told:
                 told = True
                 await socket.send_text(_warning("audio arrives faster than it is recognized; reading slowed down"))
-            await source.push(samples)
 
 
 def _is_end(text: str) -> bool:
