@@ -75,6 +75,9 @@ class ModelManifest(Frozen):
     """Assembled file (relative path) -> expected SHA-256; empty string where the bytes vary by build."""
     live: bool = True
     """Fast enough for what is shown live (captions, the host's answers); a slow translator serves batch jobs."""
+    seconds_per_sentence: float | None = None
+    """MT: measured seconds to translate one dev sentence (about 10 words) alone on 2 CPU cores. Live routes the
+    quality table cannot rank go to the quickest (`mt.router`)."""
 
 
 def load_yaml(path: Path, model: type[Model]) -> Model:

@@ -8,7 +8,9 @@ uncertainty: each measurement carries its 95 % bootstrap interval, and where the
 a route of fewer hops, the simpler route goes first (on a few dozen sentences, chrF cannot tell them apart, and
 every extra hop is another engine that can change a fact), unless a paired bootstrap test on the same dev
 sentences found the longer route better (`Route.beats`): overlapping intervals are a blunt test, and a route
-that wins sentence by sentence has earned its hops.
+that wins sentence by sentence has earned its hops. A router for what is shown live is given each translator's
+measured seconds per sentence (`costs`): there, among the routes the measurements cannot rank, the quickest goes
+first (a few-shot LLM takes seconds on a long sentence where a Marian or Apertium chain takes a tenth of one).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ DEFAULT_QUALITY_PATH = PROJECT_ROOT / "models" / "quality" / "mt.yaml"
 DEV_SET_PATH = PROJECT_ROOT / "benchmarks" / "text" / "commerce.yaml"
 UNMEASURED_CHRF = 40.0
 """Score assumed for an edge the table lacks: below what installed engines measure, so measured edges win."""
+UNKNOWN_COST = 1.0
+"""Seconds per sentence assumed for a translator whose manifest gives none: as slow as the few-shot LLM."""
 INSTALL_HINT = (
     "add a model that covers it, e.g. `host-engine models install nllb-200-distilled-600m` "
     "(from a model hub, or `--from FOLDER` offline)"
@@ -197,6 +201,7 @@ class Router:
         *,
         max_hops: int = 3,
         unmeasured_chrf: float = UNMEASURED_CHRF,
+        costs: Mapping[str, float] | None = None,
     ) -> None:
         self.translators: dict[str, Translator] = {}
         for translator in translators:
@@ -206,6 +211,8 @@ class Router:
         self.quality = quality or QualityTable()
         self._max_hops = max_hops
         self._unmeasured_chrf = unmeasured_chrf
+        self.costs = costs
+        """Translator -> seconds per sentence, for a live router; None ranks ties by simplicity alone."""
         self._edges: dict[str, list[Hop]] = {}
         for translator in translators:
             for src, tgt in sorted(translator.pairs()):
@@ -214,7 +221,7 @@ class Router:
 
     def candidates(self, src: str, tgt: str) -> list[Route]:
         """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first: by chrF,
-        except that the simplest route whose interval overlaps the best one's goes first."""
+        except that the simplest (live: the quickest) route whose interval overlaps the best one's goes first."""
         src, tgt = get_language(src).code, get_language(tgt).code
         if (src, tgt) not in self._routes:
             paths: list[Path_] = []
@@ -222,11 +229,18 @@ class Router:
             routes = [self.quality.route(p, self._unmeasured_chrf) for p in paths]
             routes.sort(key=lambda r: (-r.score, len(r.hops), [str(h) for h in r.hops]))
             if routes:
-                simplest = min((r for r in routes if r is routes[0] or r.overlaps(routes[0])), key=_simpler)
+                simplest = min((r for r in routes if r is routes[0] or r.overlaps(routes[0])), key=self._preference)
                 routes.remove(simplest)
                 routes.insert(0, simplest)
             self._routes[(src, tgt)] = routes
         return self._routes[(src, tgt)]
+
+    def _preference(self, route: Route) -> tuple[float, ...]:
+        """Among routes the measurements cannot rank: the quicker (live), then the fewer hops, then the better."""
+        simpler = (len(route.hops), -route.score)
+        if self.costs is None:
+            return simpler
+        return (sum(self.costs.get(hop.translator, UNKNOWN_COST) for hop in route.hops), *simpler)
 
     def _walk(self, at: str, tgt: str, path: Path_, seen: set[str], found: list[Path_]) -> None:
         for hop in self._edges.get(at, []):
@@ -273,10 +287,6 @@ class Router:
         for hop in route.hops:
             out = self.translators[hop.translator].translate(out, hop.src, hop.tgt)
         return out
-
-
-def _simpler(route: Route) -> tuple[int, float]:
-    return len(route.hops), -route.score
 
 
 def _path(written: str) -> Path_:
