@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -233,14 +235,39 @@ def test_a_pushed_source_says_when_the_client_had_to_wait_for_room():
     second = np.zeros(SAMPLE_RATE, np.float32)
 
     async def scenario() -> tuple[bool, bool]:
-        fits = await source.push(second[: SAMPLE_RATE // 4])
+        fits = await source.push(second[: SAMPLE_RATE // 2])  # exactly the room
         pushing = asyncio.create_task(source.push(second))
-        while not source.full:  # the push fills the room, then waits for the reader
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the push starts, finds the room full and waits
         reader = source.chunks()
-        read = [await anext(reader) for _ in range(12)]
+        read = [await anext(reader) for _ in range(15)]
         await source.close()
-        assert len(read) == 12
+        assert len(read) == 15
         return fits, await pushing
 
     assert asyncio.run(scenario()) == (False, True)
+
+
+def test_a_file_paced_in_real_time_starts_when_ffmpeg_first_speaks_not_in_a_burst(
+    sample_clip: Path, tmp_path: Path, monkeypatch
+):
+    """FFmpeg slow to start (1 s here; a busy machine) must not make the first second come out at once: the
+    session's clock starts on the first chunk, so a burst would make every latency look shorter than it is."""
+    from host_engine.live import sources
+    from host_engine.media import ffmpeg_binary
+
+    slow = tmp_path / "slow-ffmpeg"
+    slow.write_text(f'#!/bin/sh\nsleep 1\nexec "{ffmpeg_binary()}" "$@"\n')
+    slow.chmod(0o755)
+    monkeypatch.setattr(sources, "ffmpeg_binary", lambda: str(slow))
+
+    async def arrivals() -> list[float]:
+        seen = []
+        async with contextlib.aclosing(FFmpegSource(str(sample_clip), realtime=True).chunks()) as chunks:
+            async for _ in chunks:
+                seen.append(time.monotonic())
+                if len(seen) == 11:
+                    return seen
+        return seen
+
+    seen = asyncio.run(arrivals())
+    assert 0.9 <= seen[10] - seen[0] <= 1.3, [round(t - seen[0], 2) for t in seen]

@@ -68,7 +68,8 @@ class FFmpegSource:
         )
         assert process.stdout is not None and process.stderr is not None
         chunk_bytes = int(CHUNK_SECONDS * SAMPLE_RATE) * 4
-        started = time.monotonic()
+        started: float | None = None  # paced from FFmpeg's first output, not its launch: a slow start would
+        # otherwise come out in one burst, ahead of the clock the session sets on its first chunk
         sent = 0
         try:
             while True:
@@ -82,6 +83,8 @@ class FFmpegSource:
                 if data:
                     samples = np.frombuffer(data, dtype=np.float32)
                     sent += samples.size
+                    if started is None:
+                        started = time.monotonic() - samples.size / SAMPLE_RATE
                     if self.realtime:
                         await asyncio.sleep(max(0.0, started + sent / SAMPLE_RATE - time.monotonic()))
                     yield samples
