@@ -73,9 +73,10 @@ def models_routes(
     src: Annotated[str | None, typer.Option("--src", help="Only directions from this language.")] = None,
     tgt: Annotated[str | None, typer.Option("--tgt", help="Only directions into this language.")] = None,
 ) -> None:
-    """Each direction's translation route: chrF on the dev split with its 95 % interval, the quicker route live
-    captions and the host take where the measurements cannot tell them apart, whether it may be shown live
-    (pipelines/translation.yaml), and the facts it got wrong or refused in the last benchmark (per 100)."""
+    """Each direction's translation route: chrF on the dev split with its 95 % interval, the route live captions
+    and the host take where it differs (the quickest the measurements cannot tell apart; no batch-only model),
+    whether it may be shown live (pipelines/translation.yaml), and the facts it got wrong or refused in the last
+    benchmark (per 100)."""
     from rich.markup import escape
 
     from host_engine.bench.facts import last_measured
@@ -98,13 +99,15 @@ def models_routes(
             route = translator.router.route(source, target)
             size = translator.router.quality.sizes.get(route.hops, translator.router.quality.sentences)
             score = f"{route.score:.1f}" + (f" ± {route.margin:.1f}" if route.margin else "")
-            live = "[red]below floor[/]" if live_translator.weakness(source, target) else "yes"
-            live_route = live_translator.router.route(source, target)
-            quicker = "" if live_route.hops == route.hops else f"\nlive, quicker: {live_route.chain}"
+            live, also = "[red]no live route[/]", ""
+            if (source, target) in live_translator.pairs():
+                live = "[red]below floor[/]" if live_translator.weakness(source, target) else "yes"
+                taken = live_translator.router.route(source, target)
+                also = "" if taken.hops == route.hops else f"\nlive: {taken.chain} (chrF {taken.score:.1f})"
             measured = facts.get(f"{source}-{target}", {})
             table.add_row(
                 f"{source}-{target}",
-                escape(route.chain + quicker),
+                escape(route.chain + also),
                 score if route.measured else f"{score} (estimated)",
                 str(size) if route.measured else "-",
                 live,

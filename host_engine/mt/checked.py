@@ -99,12 +99,11 @@ class CheckedTranslator:
         self.routes = routes
         self.floor = floor
 
-    def weakness(self, src: str, tgt: str, floor: LiveFloor | None = None) -> str:
+    def weakness(self, src: str, tgt: str) -> str:
         """Why `src`->`tgt` is not shown live (its best route measures below the floor), or empty. The best by
         score: a live router may take a quicker route the measurements cannot tell from it."""
-        floor = floor or self.floor
-        route = self.router.route(src, tgt)
-        route = max(self.router.candidates(src, tgt), key=lambda r: r.score) if route.hops else route
+        floor = self.floor
+        route = self.router.best(src, tgt)
         if floor is None or not route.hops or route.score >= floor.live_min_chrf:
             return ""
         if route.hops[-1].tgt in floor.allow_below_floor:
