@@ -36,8 +36,8 @@ the recognizer has room, so a source faster than the recognizer (a file, a clien
 waits instead of filling memory."""
 PIPE_SECONDS = 10.0
 """Audio the pipe before the recognizer holds. The recognizer reads none during a pass (1-2 s on two cores once
-its buffer is long): a real-time source must not wait behind it, or every word is late by the wait (10-minute runs:
-finals p50 2.26 / 2.09 s per 5 minutes with a pipe of 1 s, 1.71 / 1.95 s with this one; noisy machine)."""
+its buffer is long): a real-time source must not wait behind it, or every word is late by the wait (the session
+before the stage runtime buffered as much; measured runs could not tell 1 s from 10 s through this machine's noise)."""
 PIPE_EVENTS = round(PIPE_SECONDS / CHUNK_SECONDS)
 """Events any pipe of the session holds (captions use far fewer)."""
 
