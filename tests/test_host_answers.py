@@ -22,7 +22,7 @@ from host_engine.config import PROJECT_ROOT
 from host_engine.errors import HostEngineError
 from host_engine.events import Admitted, AnswerReady, CommentIn, Refused
 from host_engine.host.answering import Answering, Gate
-from host_engine.host.answers import Answerer, Translations, format_price
+from host_engine.host.answers import Answerer, Translations, format_price, said_price
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.intents import Ask, read
 from host_engine.host.moderation import Verdict, check_comment, check_line, contains_term, normalize
@@ -31,6 +31,7 @@ from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 from host_engine.host.questions import QuestionIndex
 from host_engine.host.state import ShowState
 from host_engine.langid import likely_languages
+from host_engine.mt.numbers import read_numbers
 from host_engine.stages import run_stage
 
 PIPELINE = PROJECT_ROOT / "pipelines" / "overnight_host.yaml"
@@ -166,9 +167,9 @@ def _answer(answerer: Answerer, show: Pipeline, user: str, text: str, on_air: in
 def test_answers_come_from_the_rundown_in_the_viewers_language(answerer: Answerer, show: Pipeline) -> None:
     price = _answer(answerer, show, "Lucía", "¿Cuánto cuesta la chaqueta impermeable?")
     assert price.kind == "price" and price.lang == "es" and price.ad_label == "#ad"
-    assert price.text.startswith("Lucía,") and "45.90 EUR" in price.text and "chaqueta impermeable" in price.text
+    assert price.text.startswith("Lucía,") and "45,90 euros" in price.text and "chaqueta impermeable" in price.text
     budi = _answer(answerer, show, "budi", "Berapa harga jaket hujan ini?")
-    assert budi.kind == "price" and "690,000 IDR" in budi.text and budi.text.startswith("budi,")
+    assert budi.kind == "price" and "690.000 rupiah" in budi.text and budi.text.startswith("budi,")
     sold_out = _answer(answerer, show, "sam", "How many thermos bottles are still in stock?", on_air=0)
     assert sold_out.kind == "stock" and sold_out.product == "thermos" and "sold out" in sold_out.text
     shipping = _answer(answerer, show, "yuki", "送料はいくらですか？配送は何日かかりますか？")
@@ -230,9 +231,9 @@ def test_korean_words_are_found_with_their_particles() -> None:
 
 def test_a_question_that_asks_both_a_price_and_an_entry_gets_both(answerer: Answerer, show: Pipeline) -> None:
     both = _answer(answerer, show, "Lucía", "¿Cuánto cuesta? ¿Y tiene garantía?")
-    assert both.kind == "price+kb:warranty" and both.text.startswith("Lucía,") and "EUR" in both.text
+    assert both.kind == "price+kb:warranty" and both.text.startswith("Lucía,") and "euros" in both.text
     how_long = _answer(answerer, show, "Lucía", "¿Cuánto dura la garantía?")  # "cuánto" asks no price here
-    assert how_long.kind == "kb:warranty" and "EUR" not in how_long.text
+    assert how_long.kind == "kb:warranty" and "euros" not in how_long.text
 
 
 def test_open_questions_get_an_honest_answer_naming_the_product(answerer: Answerer, show: Pipeline) -> None:
@@ -280,7 +281,7 @@ def test_a_statement_is_told_from_a_question(text: str, lang: str, question: boo
 
 def test_every_part_of_a_compound_question_is_answered(answerer: Answerer, show: Pipeline) -> None:
     both = _answer(answerer, show, "Lucía", "¿Cuánto cuesta y hacen envíos a Madrid?")
-    assert both.kind == "price+shipping" and "45.90 EUR" in both.text and "envío gratis" in both.text.lower()
+    assert both.kind == "price+shipping" and "45,90 euros" in both.text and "envío gratis" in both.text.lower()
     colour_size = _answer(answerer, show, "sam", "does it come in black, and do you have XL?")
     assert colour_size.kind == "color+size" and colour_size.ad_label == "#ad"
     assert colour_size.text == (
@@ -321,6 +322,25 @@ def test_prices_are_formatted_without_false_decimals() -> None:
     assert format_price(49, "USD") == "49 USD"
     assert format_price(45.9, "EUR") == "45.90 EUR"
     assert format_price(690000, "IDR") == "690,000 IDR"
+
+
+@pytest.mark.parametrize(
+    ("lang", "currency", "price", "said"),
+    [
+        ("en", "USD", 49, "49 dollars"),
+        ("es", "EUR", 45.9, "45,90 euros"),
+        ("fr", "EUR", 1245.9, "1\u202f245,90 euros"),
+        ("id", "IDR", 690000, "690.000 rupiah"),  # "690,000" is 690 in Indonesian
+        ("vi", "VND", 1190000, "1.190.000 đồng"),
+        ("th", "THB", 1590, "1,590 บาท"),
+        ("ja", "JPY", 6980, "6,980円"),
+        ("ko", "KRW", 59000, "59,000원"),
+        ("ms", "SGD", 20, "20 Dolar Singapura"),  # no word in phrases.yaml: the currency's name from CLDR
+    ],
+)
+def test_a_price_is_said_as_the_viewers_language_writes_it(lang: str, currency: str, price: float, said: str) -> None:
+    assert said_price(price, currency, lang) == said
+    assert [n.value for n in read_numbers(said, lang)] == [price]  # reads back as the price, in that language
 
 
 @pytest.fixture

@@ -205,6 +205,11 @@ def test_the_hosts_lines_pass_the_same_checks() -> None:
         ("🌸Lucía🌸", "Lucía"),
         ("mike.jones", "mike jones"),
         ("xX_Gamer_Xx", "xX_Gamer_Xx"),
+        ("lucy_88", "lucy"),  # the number a handle ends in is not said
+        ("viewer11", "viewer"),
+        ("ana 2024", "ana"),
+        ("R2D2", "R2D2"),  # a name with digits inside is said as it is
+        ("12345", "12345"),
         ("Alexandria Ocasio-Cortez fan club official", "Alexandria Ocasio Cortez"),
         ("\u200b\u2060", ""),
         ("visit evil dot com idiot", ""),

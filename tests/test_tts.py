@@ -13,7 +13,7 @@ import pytest
 from host_engine.errors import HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES
 from host_engine.tts import SpeechChunk, Synthesizer
-from host_engine.tts.common import ipa_units, split_sentences
+from host_engine.tts.common import ipa_units, prepare_text, split_sentences
 from host_engine.tts.voices import default_voice, load_synthesizer, load_voice_profiles
 
 TWO_SENTENCES = {
@@ -223,3 +223,30 @@ def test_sentences_split_at_stops_but_not_after_titles_or_decimals() -> None:
 
 def test_ipa_units_keep_modifiers_with_their_phoneme() -> None:
     assert ipa_units("ʨʰi→n, kʲoː") == ["ʨʰ", "i→", "n", " ", "kʲ", "oː"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "written", "said"),
+    [
+        ("id", "Harganya 690.000 rupiah.", "Harganya 690000 rupiah."),  # Indonesian groups with a point
+        ("vi", "Giá 1.190.000 đồng, giảm 12,5%.", "Giá 1190000 đồng, giảm 12.5%."),
+        ("ms", "Harga 1,990 ringgit.", "Harga 1990 ringgit."),  # espeak-ng's Malay reads the comma as a decimal
+        ("es", "Cuesta 45,90 euros, hasta el 12.05.2024.", "Cuesta 45.90 euros, hasta el 12.05.2024."),
+        ("en", "Only 1,590 dollars and 30 left.", "Only 1590 dollars and 30 left."),
+        ("th", "ราคา 1,590 บาท ส่งฟรี 3 วัน", "ราคา หนึ่งพันห้าร้อยเก้าสิบ บาท ส่งฟรี สาม วัน"),  # espeak-ng: digit by digit
+        ("th", "คุณviewer8 ค่ะ", "คุณ viewer แปด ค่ะ"),  # glued to Thai, espeak-ng spells the Latin word out
+    ],
+)
+def test_numbers_and_names_are_written_for_the_voice_as_it_reads_them_right(lang: str, written: str, said: str) -> None:
+    assert prepare_text(written, lang) == said
+
+
+def test_espeak_says_an_indonesian_price_in_thousands(espeak: Synthesizer) -> None:
+    (chunk,) = espeak.synthesize("Harganya 690.000 rupiah.", "id")
+    said = "".join(p.phoneme for p in chunk.phonemes)
+    assert "ribu" in said and "koma" not in said, said  # "six hundred ninety thousand", not "690 point 000"
+
+
+def test_espeak_says_a_latin_name_in_thai_as_a_word(espeak: Synthesizer) -> None:
+    (chunk,) = espeak.synthesize("คุณviewer8 ค่ะ", "th")
+    assert chunk.duration < 2.5, chunk.duration  # 4.6 s when the name was spelled letter by letter

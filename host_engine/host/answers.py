@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from babel.numbers import format_decimal, get_currency_name
+
 from host_engine.durable import read_json, write_json
 from host_engine.errors import HostEngineError
 from host_engine.host import vocabulary
@@ -337,7 +339,7 @@ class Answerer:
         key = "sold_out" if intent == "stock" and offer.stock == 0 else intent
         return phrase(lang, key).format(
             product=self._names[product.id][lang],
-            price=format_price(offer.price, market.currency),
+            price=said_price(offer.price, market.currency, lang),
             stock=offer.stock,
             shipping=shipping,
         )
@@ -408,6 +410,15 @@ def _greeted(name: str, lang: str, text: str) -> str:
     return phrase(lang, "greeting").format(name=name) + text
 
 
+def said_price(price: float, currency: str, lang: str) -> str:
+    """A price as a host says it to a viewer of `lang`, written the way the language writes numbers (Indonesian
+    "690.000 rupiah": "690,000" is 690 there) with the currency's word, not its code ("45,90 euros", "6,980円")."""
+    amount = format_decimal(price, "#,##0" if float(price).is_integer() else "#,##0.00", locale=lang)
+    word = phrase(lang, "currency").get(currency) or get_currency_name(currency, count=price, locale=lang)
+    return f"{amount}{'' if lang in ('ja', 'zh', 'ko') else ' '}{word}"
+
+
 def format_price(price: float, currency: str) -> str:
-    """49 USD, 49.90 EUR, 7,500 JPY: no decimals where the price has none."""
+    """As the studio's facts and cards write a price: 49 USD, 49.90 EUR, 7,500 JPY (no decimals where it has
+    none)."""
     return f"{price:,.0f} {currency}" if float(price).is_integer() else f"{price:,.2f} {currency}"

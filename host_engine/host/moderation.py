@@ -280,12 +280,20 @@ def check_line(text: str, rules: Rules) -> Decision:
     return _hostile_line(text, rules)
 
 
+_HANDLE_NUMBER = re.compile(r"[\d_ ]+$")
+"""The digits (and underscores) a handle ends in."""
+
+
 def speakable_name(name: str, rules: Rules) -> str:
     """`name` as the host may say and caption it: its letters, digits and underscores (anything else a space), at
-    most `MAX_NAME_CHARS` characters; "" when it, or what is left of it, fails moderation like a comment, or holds
+    most `MAX_NAME_CHARS` characters, without the number a handle ends in ("lucy_88" is "lucy", as a host says it;
+    a second longer on air otherwise); "" when it, or what is left of it, fails moderation like a comment, or holds
     no letter or digit."""
     kept = "".join(ch if ch == "_" or unicodedata.category(ch)[0] in "LMN" else " " for ch in visible(name))
     cut = " ".join(kept.split())[:MAX_NAME_CHARS].strip()
+    bare = _HANDLE_NUMBER.sub("", cut)
+    if any(ch.isalpha() for ch in bare) and not any(ch.isdigit() for ch in bare):  # "R2D2" stays
+        cut = bare
     if not any(ch.isalnum() for ch in cut):
         return ""
     return cut if check_comment(name, rules).allowed and check_comment(cut, rules).allowed else ""

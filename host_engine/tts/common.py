@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from functools import cache
 
 import numpy as np
+from num2words import num2words
 
 from host_engine.errors import UnsupportedLanguageError
+from host_engine.mt.numbers import read_numbers
 from host_engine.text import TITLE
 from host_engine.tts import PhonemeTiming
 
@@ -63,15 +66,43 @@ def _add_arabic_vowels(sentence: str) -> str:
     return diacritize(sentence, taskeen_threshold=0.8) if diacritize else sentence
 
 
-_PREPARE: dict[str, Callable[[str], str]] = {"ar": _add_arabic_vowels}
+_THAI_NEXT_TO_LATIN = re.compile(r"(?<=[\u0e00-\u0e7f])(?=[A-Za-z])|(?<=[A-Za-z])(?=[\u0e00-\u0e7f])")
+"""espeak-ng's Thai voice reads a Latin word glued to Thai ("คุณviewer8") letter by letter, four times as long."""
+
+
+def _spaced_thai(sentence: str) -> str:
+    return _THAI_NEXT_TO_LATIN.sub(" ", sentence)
+
+
+def _said_numbers(sentence: str, lang: str) -> str:
+    """Digits as the voice reads them right: written numbers ("690.000" in Indonesian, "1,190,000") become plain
+    digits with a decimal point ("690000"), since espeak-ng reads a grouping mark as a decimal one in id, vi and ms
+    (a price said a thousand times too small); Thai, whose espeak-ng voice says digits one by one, gets words."""
+    out, end = [], 0
+    for number in read_numbers(sentence, lang):
+        written = sentence[number.start : number.end]
+        if number.words or (written.isdigit() and lang != "th"):
+            continue
+        decimals = 0 if number.value.is_integer() else len(re.split(r"[.,]", written)[-1])
+        said = f"{number.value:.{decimals}f}"
+        if lang == "th":
+            said = num2words(Decimal(said), lang="th")
+        out += [sentence[end : number.start], said]
+        end = number.end
+    return "".join([*out, sentence[end:]])
+
+
+_PREPARE: dict[str, Callable[[str], str]] = {"ar": _add_arabic_vowels, "th": _spaced_thai}
 
 
 def prepare_text(sentence: str, lang: str) -> str:
     """Text as espeak-ng reads it best.
 
-    Arabic is written without most short vowels, which espeak-ng then guesses badly; piper-tts's
-    bundled diacritizer (used when piper-tts is installed) restores them.
+    Numbers are written out the way the voice reads them right (`_said_numbers`). Arabic is written without most
+    short vowels, which espeak-ng then guesses badly; piper-tts's bundled diacritizer (used when piper-tts is
+    installed) restores them.
     """
+    sentence = _said_numbers(sentence, lang)
     prepare = _PREPARE.get(lang)
     return prepare(sentence) if prepare else sentence
 
