@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from host_engine.events import LineKind, Spoken
@@ -28,9 +29,12 @@ class Line:
     received: float | None = None
     answer: Answer | None = None
     parts: list[asyncio.Queue[SpeechChunk | None]] = field(default_factory=list)
-    """One queue per piece (`pieces`), filled by the synthesis task as each sentence is ready; None ends each."""
+    """One queue per piece (`voiced`), filled by the synthesis task (`put`) as each sentence is ready; None ends
+    each."""
     ready: list[float | None] = field(default_factory=list)
     """When each piece's first chunk was synthesized (monotonic), by piece."""
+    begun: list[asyncio.Event] = field(default_factory=list)
+    """Set, by piece, once it has its first chunk or is over."""
     captions: dict[str, str] = field(default_factory=dict)
     """What the line says in each market language the show has it in (language -> text), for the overlay."""
     synthesis: asyncio.Task[None] | None = None
@@ -50,6 +54,21 @@ class Line:
     spoken: Spoken | None = None
     """What the show measured when the line started playing (`first_audio`); an answer's is journalled once
     it is heard."""
+
+    def open(self) -> list[str]:
+        """The pieces to voice (`voiced`), each given its empty chunk queue."""
+        said = self.voiced()
+        self.parts = [asyncio.Queue() for _ in said]
+        self.ready = [None for _ in said]
+        self.begun = [asyncio.Event() for _ in said]
+        return said
+
+    def put(self, index: int, chunk: SpeechChunk | None) -> None:
+        """Piece `index`'s next chunk, or None: the piece is over."""
+        if chunk is not None and self.ready[index] is None:
+            self.ready[index] = time.monotonic()
+        self.parts[index].put_nowait(chunk)
+        self.begun[index].set()
 
     def voiced(self) -> list[str]:
         """The pieces said one after the other: the acknowledgement, then `pieces` of the text."""

@@ -210,26 +210,23 @@ class Show:
     def _prepare(self, line: Line) -> Line:
         """Start voicing `line` now, piece by piece, into its chunk queue."""
         urgency = Urgency.ANSWER if line.kind is LineKind.ANSWER else Urgency.SHOW
-        said = line.voiced()
-        line.parts = [asyncio.Queue() for _ in said]
-        line.ready = [None for _ in said]
+        said = line.open()
 
         async def voice() -> None:
             done = 0
             try:
-                for index, (piece, part) in enumerate(zip(said, line.parts, strict=True)):
+                for index, piece in enumerate(said):
                     remember = line.name is None or line.name not in piece  # not the viewer's name
                     async for chunk in self.voice.say(line.lang, piece, urgency, remember):
-                        line.ready[index] = line.ready[index] or time.monotonic()
-                        part.put_nowait(chunk)
-                    part.put_nowait(None)
+                        line.put(index, chunk)
+                    line.put(index, None)
                     done += 1
             except Exception:
                 line.voice_failed = True
                 self._failed("voice")
             finally:
-                for part in line.parts[done:]:
-                    part.put_nowait(None)
+                for index in range(done, len(said)):
+                    line.put(index, None)
 
         self._synthesis.add(task := asyncio.create_task(voice()))
         line.synthesis = task

@@ -45,15 +45,30 @@ class Speaker:
         self.scheduler = scheduler
         self.taps = taps
 
+    async def _named_before_cut(self, line: Line) -> bool:
+        """Whether the answer's name (the piece after its acknowledgement) is synthesized before the speech ahead
+        of it is all but said."""
+        if line.begun[1].is_set():  # wait_for(..., 0) times out even on a set event (Python 3.11)
+            return True
+        try:
+            await asyncio.wait_for(line.begun[1].wait(), max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
+        except TimeoutError:
+            return False
+        return True
+
     async def speak(self, line: Line) -> None:
         """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
         line's own, before the answer they share (the last piece)."""
         turns = [(line, index) for index in range(len(line.parts) - 1)]
         turns += [(other, len(other.parts) - 2) for other in line.joined]
         turns.append((line, len(line.parts) - 1))
-        if line.ack is not None and not line.parts[1].empty():  # waited its turn: the name is ready, no filler
-            line.ack, turns = None, turns[1:]
-            line.captions = {line.lang: line.said}
+        interrupted = False
+        if line.ack is not None:  # the show line is cut now; while it runs to its pause, the name may get ready
+            self.scheduler.cut(self.avatar.interrupt())
+            interrupted = True
+            if await self._named_before_cut(line):  # no filler: a second less on air
+                line.ack, turns = None, turns[1:]
+                line.captions = {line.lang: line.said}
         started: set[int] = set()
         heard = False
         loop = asyncio.get_running_loop()
@@ -61,8 +76,9 @@ class Speaker:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
                 if line.kind is LineKind.ANSWER:
-                    if not started:  # barge-in: the show line being said is cut at its next pause
+                    if not interrupted:  # barge-in: the show line being said is cut at its next pause
                         self.scheduler.cut(self.avatar.interrupt())
+                        interrupted = True
                     await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
                 elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
                     if line.again:  # this show line gives way to the answer; the rundown has not moved on
