@@ -69,6 +69,41 @@ def test_memory_drops_the_least_recently_used_past_its_budget() -> None:
     assert ("en", "b") not in memory and ("en", "a") in memory and memory.seconds == 3.0
 
 
+def test_remembered_speech_outlives_a_restart_of_the_show(engines, tmp_path: Path) -> None:
+    """What the voice remembered is on disk: a restarted show says it without synthesizing (its synthesizer here
+    cannot), for the same voice only; a damaged file is synthesized again."""
+    first = Voice(engines.synthesizer, SpeechMemory(folder=tmp_path, voice_of=lambda lang: "kokoro-es 1.0"))
+    said = asyncio.run(_audio(first, "es", "¡Buena pregunta! Cuesta 45,90 euros.", Urgency.WARM))
+    first.close()
+
+    def mute(lang: str):
+        raise AssertionError("synthesized again")
+
+    memory = SpeechMemory(folder=tmp_path, voice_of=lambda lang: "kokoro-es 1.0")
+    again = asyncio.run(_audio(Voice(mute, memory), "es", "¡Buena pregunta! Cuesta 45,90 euros.", Urgency.ANSWER))
+    assert [c.text for c in again] == [c.text for c in said] and len(said) == 2
+    for before, after in zip(said, again, strict=True):
+        assert after.sample_rate == before.sample_rate and after.audio.dtype == np.float32
+        assert np.abs(after.audio - before.audio).max() < 1e-4 and after.phonemes == before.phonemes
+    other_voice = SpeechMemory(folder=tmp_path, voice_of=lambda lang: "espeak-es 1.0")
+    assert other_voice.get("es", "¡Buena pregunta! Cuesta 45,90 euros.") is None
+    (kept,) = tmp_path.glob("*.npz")
+    kept.write_bytes(kept.read_bytes()[:100])  # torn by a power cut
+    reopened = SpeechMemory(folder=tmp_path, voice_of=lambda lang: "kokoro-es 1.0")
+    assert reopened.get("es", "¡Buena pregunta! Cuesta 45,90 euros.") is None
+    assert not kept.exists()
+
+
+def test_the_memory_on_disk_keeps_to_its_budget(tmp_path: Path) -> None:
+    second = SpeechChunk("x", np.zeros(24000, np.float32), 24000)
+    memory = SpeechMemory(budget_seconds=2.5, folder=tmp_path)
+    for text in ("a", "b", "c"):
+        memory.put("en", text, (second,))
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+    SpeechMemory(budget_seconds=2.5, folder=tmp_path)  # the next start drops the least recently used
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
 def test_a_voice_that_fails_hands_the_line_to_espeak(engines, tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     real = registry.model_path("piper-en-joe") / "en_US-joe-medium.onnx"

@@ -3,12 +3,13 @@ the answer's first synthesized audio (`ready`) and to its first sound in the out
 rundown sentence being said at its next pause between words, so this adds that wait), with answers per minute.
 
 Two phases: `start`, comments from the show's first seconds (`START_DELAY` after it starts, while it translates
-the overlay and fills the voice's memory: what viewers meet in a show's first minutes or right after a restart),
+the overlay and fills the voice's memory: what viewers meet in a show's first minutes or right after a restart; the
+voice's memory on disk from an earlier run is kept, as on a restart, unless `--forget-voice`: a first start),
 and `warm`, comments once that start-up work is done (as on a show that has been on air a while). Comments come
-one at a time, `--gap` seconds apart (6 s: the host is free, so this measures the answer path, not a queue). The
-show runs in real time with the shipped pipeline (its translations cached in ~/.cache/host-engine/bench-host, so
-the `start` phase is a restart's start, models loaded in this process) and no video output (drawing still runs).
-Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both]`.
+one at a time, `--gap` seconds apart (6 s: 10 a minute, the issue's load; 12 s: the host is mostly free). The
+show runs in real time with the shipped pipeline (its translations cached in ~/.cache/host-engine/bench-host,
+models loaded in this process) and no video output (drawing still runs).
+Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both] [--forget-voice]`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,12 +84,15 @@ async def _drive(show: Show, gap: float, phase: str) -> float:
     return (time.monotonic() - began) / 60
 
 
-def run(engines: Engines, gap: float, phase: str) -> dict[str, Any]:
+def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False) -> dict[str, Any]:
     pipeline = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     chat = pipeline.chat.model_copy(update={"irc": None, "per_user_seconds": 0})
     pipeline = pipeline.model_copy(update={"chat": chat, "state_dir": cache_root() / "bench-host"})
     for kept in (pipeline.state_dir / "state.json", backup_path(pipeline.state_dir / "state.json")):
         kept.unlink(missing_ok=True)  # a fresh show, not a restart
+    if forget_voice:
+        shutil.rmtree(pipeline.state_dir / "voice", ignore_errors=True)
+    remembered = len(list((pipeline.state_dir / "voice").glob("*.npz")))
     spoken: list[Spoken] = []
     show = Show(pipeline, engines, on_spoken=spoken.append)
     rss_before = psutil.Process().memory_info().rss
@@ -110,6 +115,7 @@ def run(engines: Engines, gap: float, phase: str) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "comment_gap_s": gap,
+        "voice_memory_on_disk": remembered,
         "minutes": round(minutes, 2),
         "comments": sum(len(v) for v in COMMENTS.values()),
         "answered": len(answers),
@@ -129,10 +135,14 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=6.0, help="Seconds between comments (26 in all).")
     parser.add_argument("--phase", choices=(*PHASES, "both"), default="both", help="When the comments come.")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "results.json", help="Where to write results.")
+    parser.add_argument(
+        "--forget-voice", action="store_true",
+        help="Empty the voice's memory on disk before the start phase: a first start, not a restart.",
+    )  # fmt: skip
     args = parser.parse_args()
     phases = PHASES if args.phase == "both" else (args.phase,)
     engines = Engines()
-    runs = [run(engines, args.gap, phase) for phase in phases]
+    runs = [run(engines, args.gap, phase, args.forget_voice and phase == "start") for phase in phases]
     path = args.json
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(runs, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -40,8 +41,9 @@ from host_engine.host.scheduler import REPLY_QUEUE, Scheduler
 from host_engine.host.speaker import Speaker
 from host_engine.host.state import ShowState
 from host_engine.host.studio import backdrop, cards, product_events
-from host_engine.host.voicing import Urgency, Voice
+from host_engine.host.voicing import SpeechMemory, Urgency, Voice
 from host_engine.media import recover_partials
+from host_engine.tts.common import FRONT_END_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ class Counters:
     restarts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
     """Failures per stage (`STAGES`), each logged with its traceback and followed by a restart (for the voice: the
     line said again, or skipped after `VOICE_ATTEMPTS`)."""
+
+
+def _voice_of(engines: Engines, pipeline: Pipeline, lang: str) -> str:
+    """What the show's audio of `lang` depends on besides the text: the voice profile and the voices' front-end."""
+    return f"{FRONT_END_VERSION} {engines.voice_profile(lang, pipeline.voices.get(lang)).model_dump_json()}"
 
 
 class Show:
@@ -117,7 +124,9 @@ class Show:
         self._unvoiced: set[str] = set()
         """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
         self.voice = Voice(
-            lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)), fallback_for=engines.fallback_synthesizer
+            lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)),
+            SpeechMemory(folder=pipeline.state_dir / "voice", voice_of=partial(_voice_of, engines, pipeline)),
+            fallback_for=engines.fallback_synthesizer,
         )
         self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []

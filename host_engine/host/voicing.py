@@ -10,8 +10,10 @@ waits behind more than one sentence of anything else.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
@@ -19,9 +21,12 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
-from host_engine.tts import SpeechChunk, Synthesizer
+import numpy as np
+
+from host_engine.tts import PhonemeTiming, SpeechChunk, Synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +44,32 @@ class Urgency(IntEnum):
 
 
 class SpeechMemory:
-    """Audio of texts said before, by (language, text), least recently used dropped past `budget_seconds`."""
+    """Audio of texts said before, by (language, text), least recently used dropped past `budget_seconds`.
 
-    def __init__(self, budget_seconds: float = MEMORY_SECONDS) -> None:
+    With a `folder`, what is remembered is also kept on disk (one file per text and voice, `voice_of(lang)` naming
+    the voice), so that a restarted show says its fillers, rundown and typical answers from the first second
+    instead of synthesizing them again beside the viewers' answers. A damaged or unreadable file is a miss."""
+
+    def __init__(
+        self,
+        budget_seconds: float = MEMORY_SECONDS,
+        folder: Path | None = None,
+        voice_of: Callable[[str], str] = lambda lang: "",
+    ) -> None:
         self.budget_seconds = budget_seconds
         self._kept: OrderedDict[tuple[str, str], tuple[SpeechChunk, ...]] = OrderedDict()
         self.seconds = 0.0
         self.hits = self.misses = 0
+        self._folder = folder
+        self._voice_of = voice_of
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._prune()
 
     def get(self, lang: str, text: str) -> tuple[SpeechChunk, ...] | None:
         chunks = self._kept.get((lang, text))
+        if chunks is None and (chunks := self._read(lang, text)) is not None:
+            self._keep(lang, text, chunks)
         if chunks is None:
             self.misses += 1
             return None
@@ -59,6 +80,53 @@ class SpeechMemory:
     def put(self, lang: str, text: str, chunks: tuple[SpeechChunk, ...]) -> None:
         if (lang, text) in self._kept:
             return
+        self._keep(lang, text, chunks)
+        self._write(lang, text, chunks)
+
+    def _path(self, lang: str, text: str) -> Path:
+        assert self._folder is not None
+        key = hashlib.sha256("\0".join((self._voice_of(lang), lang, text)).encode()).hexdigest()[:32]
+        return self._folder / f"{key}.npz"
+
+    def _read(self, lang: str, text: str) -> tuple[SpeechChunk, ...] | None:
+        if self._folder is None or not (path := self._path(lang, text)).exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as kept:
+                chunks = _chunks(kept)
+            os.utime(path)  # recently used: pruned last
+        except Exception as exc:  # a damaged file is a miss: synthesized again
+            log.warning("voice memory %s unreadable (%s); synthesizing again", path.name, exc)
+            path.unlink(missing_ok=True)
+            return None
+        return chunks
+
+    def _write(self, lang: str, text: str, chunks: tuple[SpeechChunk, ...]) -> None:
+        if self._folder is None or not chunks:
+            return
+        path = self._path(lang, text)
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            with temporary.open("wb") as handle:
+                np.savez(handle, **_arrays(chunks))
+            os.replace(temporary, path)
+        except OSError as exc:  # a full disk costs the next start some synthesis, not this show
+            log.warning("could not keep %r on disk: %s", text, exc)
+            temporary.unlink(missing_ok=True)
+
+    def _prune(self) -> None:
+        """Drop the least recently used files past the budget (16-bit audio at 24 kHz), and temporary leftovers."""
+        assert self._folder is not None
+        for leftover in self._folder.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        files = sorted(self._folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+        total = 0
+        for path in files:
+            total += path.stat().st_size
+            if total > self.budget_seconds * 24000 * 2:
+                path.unlink(missing_ok=True)
+
+    def _keep(self, lang: str, text: str, chunks: tuple[SpeechChunk, ...]) -> None:
         self._kept[(lang, text)] = chunks
         self.seconds += sum(chunk.duration for chunk in chunks)
         while self.seconds > self.budget_seconds and len(self._kept) > 1:
@@ -67,6 +135,40 @@ class SpeechMemory:
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._kept
+
+
+def _arrays(chunks: tuple[SpeechChunk, ...]) -> dict[str, np.ndarray]:
+    """Chunks as arrays: 16-bit audio end to end, with each chunk's length, text, rate and phoneme timings."""
+    phonemes = [(i, p.phoneme, p.start, p.end) for i, chunk in enumerate(chunks) for p in chunk.phonemes]
+    return {
+        "audio": np.concatenate([np.round(np.clip(c.audio, -1, 1) * 32767).astype(np.int16) for c in chunks]),
+        "lengths": np.array([c.audio.size for c in chunks], np.int64),
+        "texts": np.array([c.text for c in chunks], np.str_),
+        "rates": np.array([c.sample_rate for c in chunks], np.int64),
+        "phoneme_chunk": np.array([p[0] for p in phonemes], np.int64),
+        "phonemes": np.array([p[1] for p in phonemes], np.str_),
+        "times": np.array([(p[2], p[3]) for p in phonemes], np.float64).reshape(-1, 2),
+    }
+
+
+def _chunks(kept: Any) -> tuple[SpeechChunk, ...]:
+    audio = kept["audio"].astype(np.float32) / 32767
+    ends = np.cumsum(kept["lengths"])
+    owners, phonemes, times = kept["phoneme_chunk"], kept["phonemes"], kept["times"]
+    return tuple(
+        SpeechChunk(
+            str(text),
+            audio[end - length : end],
+            int(rate),
+            tuple(
+                PhonemeTiming(str(p), float(a), float(b))
+                for p, (a, b) in zip(phonemes[owners == i], times[owners == i], strict=True)
+            ),
+        )
+        for i, (text, rate, length, end) in enumerate(
+            zip(kept["texts"], kept["rates"], kept["lengths"], ends, strict=True)
+        )
+    )
 
 
 class Voice:

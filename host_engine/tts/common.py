@@ -34,6 +34,9 @@ _PAUSES = {",": 1.5, ";": 2.0, ":": 2.0, ".": 2.5, "!": 2.5, "?": 2.5, "…": 2.
 _IGNORED = frozenset("ˈˌ'\"“”«»()-‿")
 _LONG = "ːˑ"
 
+FRONT_END_VERSION = 2
+"""Bumped whenever `prepare_text` changes what a voice is given: audio kept on disk from before is not reused."""
+
 PAUSE = " "
 """Unit returned by `ipa_units` for a pause (clause punctuation); it takes time but is not a phoneme."""
 
