@@ -229,3 +229,7 @@ def test_an_interrupted_sentence_stops_between_words(engines, lang: str, text: s
     assert avatar.queued_seconds == 0 and not avatar.next_frame(draw=False)[1].any()
     avatar.say(chunks[0].audio, chunks[0].sample_rate)  # an answer
     assert avatar.interrupt() is None and avatar.queued_seconds > 1.0
+    answer = avatar.queued_seconds
+    avatar.say(chunks[-1].audio, chunks[-1].sample_rate, chunks[-1].phonemes, cuttable="next rundown line")
+    assert avatar.interrupt() == "next rundown line"  # queued behind the answer: dropped, the answer said whole
+    assert avatar.queued_seconds == pytest.approx(answer)

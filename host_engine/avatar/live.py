@@ -96,17 +96,20 @@ class LiveAvatar:
 
     def interrupt(self, margin: float = INTERRUPT_MARGIN) -> object | None:
         """Stop the cuttable speech being said at its next pause between words at least `margin` seconds ahead
-        (never inside a word: `pauses.next_pause`), and drop the cuttable speech queued after it, so that what is
-        said next (an answer) starts there. Returns the owner of the speech cut short, or None when nothing was:
-        nothing cuttable is being said, or no pause comes before its end (it then ends as it would have).
+        (never inside a word: `pauses.next_pause`), and drop the cuttable speech queued after it (also behind an
+        answer being said), so that what is said next (an answer) starts there. Returns the owner of the speech cut
+        short or dropped, or None when nothing was: nothing cuttable is said or queued, or no pause comes before the
+        end of what is being said (it then ends as it would have).
         Thread-safe."""
         with self._lock:
-            if not self._queue or self._queue[0].cuttable is None:
+            if not self._queue:
                 return None
-            current = self._queue[0]
-            kept = [u for u in list(self._queue)[1:] if u.cuttable is None]
-            cut = len(kept) < len(self._queue) - 1
-            self._queue = deque([current, *kept])
+            current, *after = self._queue
+            dropped = [u.cuttable for u in after if u.cuttable is not None]
+            self._queue = deque([current, *(u for u in after if u.cuttable is None)])
+            if current.cuttable is None:  # an answer ends first; show speech queued behind it is dropped
+                return dropped[0] if dropped else None
+            cut = bool(dropped)
             pause = next_pause(current.audio, self.sample_rate, current.frame / self.fps + margin)
             if pause is not None and math.ceil(pause * self.fps) < current.end:
                 current.end = math.ceil(pause * self.fps)

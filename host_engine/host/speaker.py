@@ -62,10 +62,8 @@ class Speaker:
         turns = [(line, index) for index in range(len(line.parts) - 1)]
         turns += [(other, len(other.parts) - 2) for other in line.joined]
         turns.append((line, len(line.parts) - 1))
-        interrupted = False
         if line.ack is not None:  # the show line is cut now; while it runs to its pause, the name may get ready
             self.scheduler.cut(self.avatar.interrupt())
-            interrupted = True
             if await self._named_before_cut(line):  # no filler: a second less on air
                 line.ack, turns = None, turns[1:]
                 line.captions = {line.lang: line.said}
@@ -76,9 +74,8 @@ class Speaker:
             part = owner.parts[index]
             while (chunk := await part.get()) is not None:
                 if line.kind is LineKind.ANSWER:
-                    if not interrupted:  # barge-in: the show line being said is cut at its next pause
+                    if not started:  # barge-in: the show line being said (or queued since) is cut at its next pause
                         self.scheduler.cut(self.avatar.interrupt())
-                        interrupted = True
                     await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
                 elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
                     if line.again:  # this show line gives way to the answer; the rundown has not moved on
