@@ -104,6 +104,15 @@ def test_the_memory_on_disk_keeps_to_its_budget(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.npz"))) == 2
 
 
+def test_the_memory_on_disk_keeps_to_its_budget_while_the_show_runs(tmp_path: Path) -> None:
+    second = SpeechChunk("x", np.zeros(24000, np.float32), 24000)
+    memory = SpeechMemory(budget_seconds=2.5, folder=tmp_path)
+    for n in range(20):  # a night of open answers, each said once
+        memory.put("en", f"answer {n}", (second,))
+        assert len(list(tmp_path.glob("*.npz"))) <= 3  # 2.5 s of budget, pruned once 25 % past it
+    assert memory.get("en", "answer 19") is not None
+
+
 def test_a_voice_that_fails_hands_the_line_to_espeak(engines, tmp_path: Path) -> None:
     broken = tmp_path / "broken.onnx"
     real = registry.model_path("piper-en-joe") / "en_US-joe-medium.onnx"

@@ -281,7 +281,7 @@ def check_line(text: str, rules: Rules) -> Decision:
 
 
 _HANDLE_NUMBER = re.compile(r"[\d_ ]+$")
-"""The digits (and underscores) a handle ends in."""
+"""The digits, underscores and spaces a handle ends in ("lucy_88", "ana 2024")."""
 
 
 def speakable_name(name: str, rules: Rules) -> str:

@@ -37,6 +37,12 @@ WARM_SHARE = 0.5
 show on air (drawing, encoding) keeps its share of a two-core machine."""
 
 
+DISK_BYTES_PER_SECOND = 24000 * 2
+"""What a second of remembered speech takes on disk (16-bit audio at Kokoro's 24 kHz; Piper's 22.05 kHz less)."""
+DISK_SLACK = 1.25
+"""The memory on disk is pruned back to its budget once it grows this far past it."""
+
+
 class Urgency(IntEnum):
     ANSWER = 0
     SHOW = 1
@@ -62,6 +68,7 @@ class SpeechMemory:
         self.hits = self.misses = 0
         self._folder = folder
         self._voice_of = voice_of
+        self._disk_bytes = 0
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             self._prune()
@@ -110,21 +117,29 @@ class SpeechMemory:
             with temporary.open("wb") as handle:
                 np.savez(handle, **_arrays(chunks))
             os.replace(temporary, path)
+            self._disk_bytes += path.stat().st_size
         except OSError as exc:  # a full disk costs the next start some synthesis, not this show
             log.warning("could not keep %r on disk: %s", text, exc)
             temporary.unlink(missing_ok=True)
+        if self._disk_bytes > DISK_SLACK * self._disk_budget:  # a night of open answers: kept bounded as it runs
+            self._prune()
+
+    @property
+    def _disk_budget(self) -> float:
+        return self.budget_seconds * DISK_BYTES_PER_SECOND
 
     def _prune(self) -> None:
-        """Drop the least recently used files past the budget (16-bit audio at 24 kHz), and temporary leftovers."""
+        """Drop the least recently used files past the budget, and temporary leftovers."""
         assert self._folder is not None
         for leftover in self._folder.glob(".*.tmp"):
             leftover.unlink(missing_ok=True)
-        files = sorted(self._folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
-        total = 0
-        for path in files:
-            total += path.stat().st_size
-            if total > self.budget_seconds * 24000 * 2:
+        sized = [(path, path.stat()) for path in self._folder.glob("*.npz")]
+        self._disk_bytes = 0
+        for path, stat in sorted(sized, key=lambda kept: kept[1].st_mtime, reverse=True):
+            if self._disk_bytes + stat.st_size > self._disk_budget:
                 path.unlink(missing_ok=True)
+            else:
+                self._disk_bytes += stat.st_size
 
     def _keep(self, lang: str, text: str, chunks: tuple[SpeechChunk, ...]) -> None:
         self._kept[(lang, text)] = chunks

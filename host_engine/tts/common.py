@@ -77,19 +77,24 @@ def _spaced_thai(sentence: str) -> str:
     return _THAI_NEXT_TO_LATIN.sub(" ", sentence)
 
 
+_NUMBERS_IN_WORDS = frozenset({"th"})
+"""Languages whose espeak-ng voice says digits one by one: their numbers are given to it in words."""
+
+
 def _said_numbers(sentence: str, lang: str) -> str:
     """Digits as the voice reads them right: written numbers ("690.000" in Indonesian, "1,190,000") become plain
     digits with a decimal point ("690000"), since espeak-ng reads a grouping mark as a decimal one in id, vi and ms
-    (a price said a thousand times too small); Thai, whose espeak-ng voice says digits one by one, gets words."""
+    (a price said a thousand times too small); in `_NUMBERS_IN_WORDS`, words."""
+    in_words = lang in _NUMBERS_IN_WORDS
     out, end = [], 0
     for number in read_numbers(sentence, lang):
         written = sentence[number.start : number.end]
-        if number.words or (written.isdigit() and lang != "th"):
+        if number.words or (written.isdigit() and not in_words):
             continue
         decimals = 0 if number.value.is_integer() else len(re.split(r"[.,]", written)[-1])
         said = f"{number.value:.{decimals}f}"
-        if lang == "th":
-            said = num2words(Decimal(said), lang="th")
+        if in_words:
+            said = num2words(Decimal(said), lang=lang)
         out += [sentence[end : number.start], said]
         end = number.end
     return "".join([*out, sentence[end:]])
