@@ -5,6 +5,7 @@ language model (the bundled one, or a server on loopback) within the rundown's f
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from host_engine.host.pipeline import LanguageModel, Pipeline, load_pipeline
 from host_engine.host.questions import QuestionIndex
 from host_engine.host.state import ShowState
 from host_engine.langid import likely_languages
+from host_engine.mt.facts import problems
 from host_engine.mt.numbers import read_numbers
 from host_engine.stages import run_stage
 
@@ -81,6 +83,10 @@ def test_shipped_pipeline_covers_every_language(full: Pipeline) -> None:
         ({"markets": [{"id": "us", "languages": ["en"], "currency": "dollars"}]}, "currency"),
         ({"products": []}, "products"),
         ({"surprise": 1}, "surprise"),
+        (
+            {"knowledge_base": [{"id": "x", "question": {"en": ["q?"]}, "answer": {"en": "a"}, "topic": "weather"}]},
+            "unknown topic 'weather'",
+        ),
     ],
 )
 def test_bad_pipeline_is_one_line_naming_the_field(tmp_path: Path, change: dict, message: str) -> None:
@@ -206,6 +212,36 @@ def test_knowledge_base_questions_are_told_apart_by_their_telling_words(
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("can I get a refund if it's too small?", "kb:returns"),  # the topic's word, in none of the questions
+        ("¿cuántos días tengo para devolverla?", "kb:returns"),  # "cuántos" asks no stock here
+        ("kalau hujan deras rembes ga kak?", "kb:waterproof"),
+        ("ファスナーが壊れたら修理してもらえますか？", "kb:warranty"),
+        ("لو السحاب خرب، تصلحونه؟", "kb:warranty"),
+        ("¿Cuánto cuesta la chaqueta impermeable?", "price"),  # "impermeable" is the product's name here
+        ("can I wash it in cold water?", "unknown"),  # water- is waterproof's stem, not its word
+        ("returned my old one, this looks way better!", "thanks"),  # a statement asks no entry
+    ],
+)
+def test_an_entry_is_found_by_its_topics_words_in_the_viewers_own_phrasing(
+    answerer: Answerer, show: Pipeline, text: str, kind: str
+) -> None:
+    assert _answer(answerer, show, "ana", text).kind == kind
+
+
+def test_a_part_naming_an_entry_asks_no_fact_but_a_price_asked_outright() -> None:
+    def warranty_or_returns(part: str) -> tuple[str, ...]:
+        return ("warranty",) if "保修" in part else ("returns",) if "devolver" in part else ()
+
+    days = read("¿cuántos días tengo para devolverla?", "es", warranty_or_returns)
+    assert days.asks == () and days.entries == ("returns",) and days.question
+    price = read("多少钱质量有问题能保修吗", "zh", warranty_or_returns)
+    assert price.asks == (Ask("price"),) and price.entries == ("warranty",)
+    assert read("devolver mi chaqueta vieja fue fácil", "es", warranty_or_returns).entries == ()  # a statement
+
+
+@pytest.mark.parametrize(
     ("lang", "questions", "asked", "not_asked"),
     [
         ("th", ["คืนสินค้าได้ไหม", "มีประกันไหม"], "ถ้าใส่ไม่ได้ คืนสินค้าได้ไหม", "ซักเครื่องได้ไหม"),
@@ -273,6 +309,15 @@ def test_what_a_comment_asks_is_read_part_by_part(text: str, lang: str, asks: li
         ("¡Me encanta!", "es", False),
         ("Có giặt máy được không", "vi", True),
         ("这个颜色好漂亮", "zh", False),
+        ("能退钱不", "zh", True),  # a closing word: "..., or not?"
+        ("不错不错", "zh", False),
+        ("비 오는 날 입어도 괜찮을까요", "ko", True),  # a question's ending
+        ("giặt tay được ko", "vi", True),  # chat's "không"
+        ("hows the hood", "en", True),
+        ("semalam kena hujan, memang nak beli", "ms", False),  # "ke" asks as a word, not as the start of "kena"
+        ("just ordered mine, can't wait for the delivery", "en", False),  # fact words in a purchase
+        ("已下单，坐等发货", "zh", False),
+        ("ordered one, when does it ship?", "en", True),
     ],
 )
 def test_a_statement_is_told_from_a_question(text: str, lang: str, question: bool) -> None:
@@ -316,6 +361,14 @@ def test_a_banned_claim_in_an_answer_is_never_returned(show: Pipeline, tmp_path:
     answerer = Answerer(risky, Translations(lambda texts, src, tgt: [f"[{tgt}] {t}" for t in texts]))
     answer = _answer(answerer, risky, "Lucía", "¿Puedo devolverlo?")
     assert answer.kind == "fallback" and "oportunidad" not in answer.text
+
+
+def test_a_remembered_translation_that_fails_todays_checks_is_made_again(engines, tmp_path: Path) -> None:
+    source, kept = "free shipping, three to six days.", "free shipping, drei bis sechs Tage."  # kept before the check
+    path = tmp_path / "translations.json"
+    path.write_text(json.dumps({f"en>de\t{source}": kept}), encoding="utf-8")
+    made = Translations(engines.translator.translate, path).fill({"en": source}, {"de"})["de"]
+    assert made != kept and (not made or problems(source, made, "en", "de") == [])
 
 
 def test_prices_are_formatted_without_false_decimals() -> None:

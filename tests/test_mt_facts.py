@@ -31,6 +31,11 @@ BROKEN = [  # (source, output, src, tgt, what the check must say): each seen fro
     ("Only $49 today!", "Seulement 49 € aujourd'hui !", "en", "fr", "currency changed: USD became EUR"),
     ("Merci pour vos questions !", "", "fr", "en", "no translation came back"),
     ("Thanks everyone for coming today", "谢谢大家今天来到直播间", "en", "ja", "not written in Japanese (no kana)"),
+    ("free shipping, three to six days.", "free shipping, drei bis sechs Tage.", "en", "de",
+     "left untranslated: free, shipping"),
+    ("free shipping, three to five days.", "ซื้อ free shipping, 3-5 วัน", "en", "th", "left untranslated: free, shipping"),
+    ("free shipping over thirty dollars.", "livraison gratuite est-ce que vous avez une souscription de 30 dollars ?",
+     "en", "fr", "a statement came back as a question"),
 ]  # fmt: skip
 
 FAITHFUL = [
@@ -52,7 +57,9 @@ FAITHFUL = [
     ("Free shipping to Malaysia.", "الشحن مجاني إلى ماليزيا.", "en", "ar"),
     ("Envío gratis a todo el país hoy mismo.", "Frete grátis para todo o país hoje mesmo.", "es", "pt"),
     ("Thank you all for joining the live stream!", "¡Gracias a todos por unirse a la transmisión en vivo!", "en", "es"),
-]
+    ("We ship the North Face jacket online.", "Kami mengirim jaket North Face secara online.", "en", "id"),  # a loan
+    ("Order the pizza now, the best hotel deal.", "Bestellen Sie die Pizza, das beste Hotel-Angebot.", "en", "de"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("source", "output", "src", "tgt", "expected"), BROKEN)

@@ -1,7 +1,8 @@
-"""Whether the host answers what viewers ask: the shipped pipeline's answer path on benchmarks/host/intents.yaml (dev)
-and intents_heldout.yaml, comments written by hand in all 13 languages, each labelled with everything it asks
-(price, stock, shipping, color, size, material, kb:<entry>, open, statement; compound comments carry several) and,
-for attributes, the value named ("does it come in black?").
+"""Whether the host answers what viewers ask: the shipped pipeline's answer path on benchmarks/host/intents.yaml (dev),
+intents_heldout.yaml and intents_fresh.yaml (written by a helper who had not seen the matcher), comments written by
+hand in all 13 languages, each labelled with everything it asks (price, stock, shipping, color, size, material,
+kb:<entry>, open, statement; compound comments carry several) and, for attributes, the value named ("does it come
+in black?").
 
 Per language: comments whose answer says exactly what was asked (`right`; also apart for the comments that ask
 a knowledge-base entry, where the word matcher's recall on paraphrases is the limit), and wrong facts: a part said
@@ -36,7 +37,11 @@ from host_engine.host.moderation import Decision, Verdict
 from host_engine.host.pipeline import Pipeline, load_pipeline
 from host_engine.registry import cache_root
 
-SETS = {"dev": RESULTS_DIR / "intents.yaml", "heldout": RESULTS_DIR / "intents_heldout.yaml"}
+SETS = {
+    "dev": RESULTS_DIR / "intents.yaml",
+    "heldout": RESULTS_DIR / "intents_heldout.yaml",
+    "fresh": RESULTS_DIR / "intents_fresh.yaml",
+}
 FEW_LANGUAGES = ("en", "es", "ja")
 """The languages of a studio that writes its knowledge base in three languages only."""
 SAID_AS = {"unknown": "open", "open": "open", "thanks": "statement"}
@@ -67,6 +72,7 @@ def _few_languages(pipeline: Pipeline) -> Pipeline:
             update={
                 "question": {k: v for k, v in entry.question.items() if k in FEW_LANGUAGES},
                 "answer": {k: v for k, v in entry.answer.items() if k in FEW_LANGUAGES},
+                "words": {k: v for k, v in entry.words.items() if k in FEW_LANGUAGES},
             }
         )
         for entry in pipeline.knowledge_base

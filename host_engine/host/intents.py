@@ -6,19 +6,24 @@ also at spaces, which it writes between clauses). In each part, the words for pr
 (phrases.yaml `intents`) and the words for a colour, size or material (attributes.yaml: the attribute's own word,
 "colour", or a value, "black") say what is asked. "How much" asks a price only where nothing else is asked with it
 ("how much is shipping?"). A named value outranks the stock words: "is the blue one still available?" asks about
-the colour, not how many are left. A comment asks a question when it asks any of these, holds a question mark, or
-holds a word that asks (phrases.yaml `asking`, or `opening` as a part's first word: "is it warm"); one that does
-not ("love this jacket!!") is a statement.
+the colour, not how many are left. A part that holds a knowledge-base entry's words (its topic's or its own: "send
+it back") asks that entry, and of the facts only a price asked outright ("多少钱质量有问题能保修吗"): its words may
+name others ("how many days", "send", "arrives"). A comment asks a question when it asks any of these, holds a
+question mark, or holds a word that asks (phrases.yaml `asking`, `opening` as a part's first word: "is it warm",
+or `closing` at its end: "可以退钱不"); one that does not ("love this jacket!!") is a statement, and so is one
+that says the viewer has ordered without such a mark ("ポチりました！届くの楽しみ", phrases.yaml `bought`) unless it
+names an entry ("ordered one, he hates it, can I get a refund").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from host_engine.host import vocabulary
-from host_engine.host.moderation import contains_term, normalize
+from host_engine.host.moderation import contains_term, contains_words, normalize
 from host_engine.host.phrases import phrase
 from host_engine.host.vocabulary import ATTRIBUTES, Attribute
 from host_engine.languages import get_language
@@ -29,6 +34,7 @@ _PUNCTUATION = re.compile(r"[.,;:!?¿¡。，、；：！？؟،\n]+")
 _SIZE_LETTERS = re.compile(r"(?<![A-Za-z0-9'’])(?:2XL|XXL|XXS|XS|XL|S|M|L)(?![A-Za-z0-9'’])", re.IGNORECASE)
 """Letter sizes, read as written rather than folded (folding makes "XXL" read "XL")."""
 _SIZE_ALIASES = {"2XL": "XXL"}
+_TRAILING = re.compile(r"[\W_]+$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Ask:
 class Part:
     text: str
     asks: tuple[Ask, ...]
+    entries: tuple[str, ...] = ()
+    """The knowledge-base entries whose words it holds (then it asks no fact)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,11 @@ class Reading:
         """Every part's asks, each once, in the order asked."""
         return tuple(dict.fromkeys(ask for part in self.parts for ask in part.asks))
 
+    @property
+    def entries(self) -> tuple[str, ...]:
+        """The knowledge-base entries named by their words, each once, in the order asked (none in a statement)."""
+        return tuple(dict.fromkeys(entry for part in self.parts for entry in part.entries)) if self.question else ()
+
     def beside(self, entry_asked: bool) -> tuple[Ask, ...]:
         """The asks to answer beside a knowledge-base entry the comment also asks in the same breath (one part):
         there a loose ask serves the entry's question ("¿cuánto dura la garantía?") and is not answered."""
@@ -68,20 +81,37 @@ class Reading:
         return tuple(ask for ask in self.asks if not ask.loose)
 
 
-def read(text: str, lang: str) -> Reading:
-    """What `text`, written in `lang`, asks, part by part."""
+def read(text: str, lang: str, entries: Callable[[str], tuple[str, ...]] = lambda part: ()) -> Reading:
+    """What `text`, written in `lang`, asks, part by part; `entries`: the knowledge-base entries a part names by
+    their words."""
     pieces = _parts(text, lang)
     opening = phrase(lang, "opening")
-    asking = any(mark in text for mark in QUESTION_MARKS) or _holds_any(normalize(text), phrase(lang, "asking"))
+    asking = any(mark in text for mark in QUESTION_MARKS)
+    asking = asking or any(contains_words(normalize(text), word) for word in phrase(lang, "asking"))
     asking = asking or any(_opens_with(normalize(piece), opening) for piece in pieces)
-    parts = tuple(Part(piece, tuple(_asks(piece, lang, asking))) for piece in pieces)
-    return Reading(parts, asking or any(part.asks for part in parts))
+    asking = asking or _closes_with(normalize(text), phrase(lang, "closing"))
+    if not asking and _holds_any(normalize(text), phrase(lang, "bought")):  # "just ordered, can't wait for delivery"
+        parts = tuple(Part(piece, (), entries(piece)) for piece in pieces)
+        return Reading(parts, any(part.entries for part in parts))
+    asked = [(piece, tuple(_asks(piece, lang, asking)), entries(piece)) for piece in pieces]
+    parts = tuple(Part(piece, _beside_entries(asks) if named else asks, named) for piece, asks, named in asked)
+    return Reading(parts, asking or any(asks for _, asks, _ in asked))
 
 
 def _opens_with(normalized: str, words: list[str]) -> bool:
     """Whether `normalized` begins with one of `words` (one word, or several: "se puede")."""
     text = normalized.strip()
     return any(re.match(rf"{re.escape(word)}(?:['’]s)?(?=\s|$)", text) for word in words)
+
+
+def _beside_entries(asks: tuple[Ask, ...]) -> tuple[Ask, ...]:
+    return tuple(ask for ask in asks if ask.intent == "price" and not ask.loose)
+
+
+def _closes_with(normalized: str, endings: list[str]) -> bool:
+    """Whether `normalized` ends with one of `endings`, punctuation and emoji aside ("可以退钱不", "않나요")."""
+    text = _TRAILING.sub("", normalized)
+    return any(text.endswith(ending) for ending in endings)
 
 
 def _parts(text: str, lang: str) -> list[str]:

@@ -26,7 +26,16 @@ from host_engine.host.folding import base_letter, fold, normalize, readable, unc
 from host_engine.host.pipeline import Rules
 from host_engine.text import UNSPACED_SCRIPT, has_unspaced_script
 
-__all__ = ["Decision", "Verdict", "check_comment", "check_line", "contains_term", "normalize", "speakable_name"]
+__all__ = [
+    "Decision",
+    "Verdict",
+    "check_comment",
+    "check_line",
+    "contains_term",
+    "contains_words",
+    "normalize",
+    "speakable_name",
+]
 
 MAX_COMMENT_CHARS = 300
 MAX_NAME_CHARS = 24
@@ -233,6 +242,12 @@ def contains_term(normalized: str, term: str) -> bool:
     """Whether `term` (a product's name, words asking a price) is in `normalized` (a comment) as moderation reads
     both, its last word with any ending ("thermos bottles", "가격이")."""
     return _term(f"{term}*").found_in(_text(fold(normalized)))
+
+
+def contains_words(normalized: str, term: str) -> bool:
+    """Whether `term` is in `normalized` as whole words, without an ending (a word that asks: Malay "ke" is not the
+    "ke" of "kena"); a term ending in Hangul still takes its particles."""
+    return _term(term).found_in(_text(fold(normalized)))
 
 
 def _banned(folded: str, rules: Rules) -> str | None:

@@ -77,6 +77,25 @@ class Entry(Frozen):
     question: dict[Lang, tuple[str, ...]] = Field(min_length=1)
     """Ways viewers ask it, per language written."""
     answer: Texts = Field(min_length=1)
+    topic: str | None = None
+    """A shop topic (vocabulary.topics(): returns, warranty, waterproof) whose words, shipped in all 13 languages,
+    find this entry in any of them, however few the entry is written in."""
+    words: dict[Lang, tuple[str, ...]] = Field(default_factory=dict)
+    """More words that on their own say a question asks this entry, per language: what the studio's viewers say.
+    Matched as the market's banned terms are (a term's last word with any ending), in a comment without the
+    products' names ("rain" in "rain jacket" asks nothing); they outrank the price, stock and shipping words in the
+    same part ("how many days do I have to send it back?" asks the return policy)."""
+
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, topic: str | None) -> str | None:
+        if topic is not None and topic not in vocabulary.topics():
+            raise ValueError(f"unknown topic {topic!r}: use one of {', '.join(vocabulary.topics())}")
+        return topic
+
+    def words_in(self, lang: str) -> tuple[str, ...]:
+        """Its topic's words and its own in `lang`."""
+        return (*(vocabulary.topic_words(self.topic, lang) if self.topic else ()), *self.words.get(lang, ()))
 
 
 class LanguageModel(Frozen):

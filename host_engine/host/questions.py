@@ -85,7 +85,8 @@ class QuestionIndex:
 
     def __init__(self, plain: dict[str, Iterable[str]]) -> None:
         """`plain`: per language, texts whose words tell no entry apart, so weigh the least: the products' names
-        (every question names one) and the words that ask a price, stock or shipping (the facts answer those)."""
+        (every question names one), the words that ask a price, stock or shipping (the facts answer those) and the
+        words that make a question ("ไหม", "吗")."""
         self._plain = {lang: {w for t in texts for w in _lexicon(lang).words(t)} for lang, texts in plain.items()}
         self._questions: list[_Question] = []
 
