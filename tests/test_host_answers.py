@@ -371,6 +371,22 @@ def test_a_remembered_translation_that_fails_todays_checks_is_made_again(engines
     assert made != kept and (not made or problems(source, made, "en", "de") == [])
 
 
+def test_a_refusal_is_remembered_until_the_models_change(tmp_path: Path) -> None:
+    path, asked = tmp_path / "translations.json", []
+
+    def refuse(texts: list[str], src: str, tgt: str) -> list[str]:  # as the checked router refuses a line
+        asked.extend(texts)
+        return [""] * len(texts)
+
+    first = Translations(refuse, path, models="apertium,gemma")
+    assert first.fill({"en": "free shipping."}, {"th"}) == {"en": "free shipping.", "th": ""}
+    first.save()
+    Translations(refuse, path, models="apertium,gemma").fill({"en": "free shipping."}, {"th"})
+    assert asked == ["free shipping."]  # the second start did not try again
+    Translations(refuse, path, models="apertium,gemma,nllb").fill({"en": "free shipping."}, {"th"})
+    assert asked == ["free shipping."] * 2  # a new model may translate it
+
+
 def test_prices_are_formatted_without_false_decimals() -> None:
     assert format_price(49, "USD") == "49 USD"
     assert format_price(45.9, "EUR") == "45.90 EUR"

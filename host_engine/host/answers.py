@@ -48,6 +48,8 @@ CLOSE = 0.7
 an entry with words in the language is asked only by them ("can I wash it in cold water?" is 0.42 from "is the
 jacket waterproof?": water- and waterproof share their stem)."""
 SOURCE_PREFERENCE = ("en", "es", "pt", "fr", "de")
+_MODELS_KEY = "\tmodels"
+"""Where the translation memory says which MT models made it (no translation's key starts with a tab)."""
 """When the studio wrote a text in several languages, translate from the first of these (the best MT routes)."""
 
 
@@ -70,15 +72,21 @@ class Answer:
 
 
 class Translations:
-    """Texts in every language the show needs, translated once and remembered in `path` (JSON)."""
+    """Texts in every language the show needs, translated once and remembered in `path` (JSON), refusals too (an
+    empty text): a start does not try again what the same MT `models` could not translate faithfully (each refusal
+    costs up to three routes on the language model, beside the show's first answers)."""
 
-    def __init__(self, translate: Translate, path: Path | None = None) -> None:
+    def __init__(self, translate: Translate, path: Path | None = None, models: str = "") -> None:
         self._translate = translate
         self._path = path
+        self._models = models
         self._known: dict[str, str] = {}
         if path is not None:
             known = read_json(path, lambda data: {str(k): str(v) for k, v in data.items()}, {})
-            self._known = {key: text for key, text in known.items() if _still_faithful(key, text)}
+            same_models = known.pop(_MODELS_KEY, "") == models
+            self._known = {
+                key: text for key, text in known.items() if (same_models if not text else _still_faithful(key, text))
+            }
 
     @staticmethod
     def _key(src: str, tgt: str, text: str) -> str:
@@ -100,8 +108,7 @@ class Translations:
                     missing.setdefault((src, lang), {})[written[src]] = None
         for (src, tgt), texts in missing.items():
             for text, translated in zip(texts, self._translate(list(texts), src, tgt), strict=True):
-                if translated:  # a refused translation is tried again at the next start, never remembered
-                    self._known[self._key(src, tgt, text)] = translated
+                self._known[self._key(src, tgt, text)] = translated  # "" (refused) until the models change
         filled = []
         for written, langs in requests:
             src = self._source(written)
@@ -133,7 +140,7 @@ class Translations:
         """Durably (host_engine.durable); a copy, as the event loop may add to it while a thread saves."""
         if self._path is not None:
             try:
-                write_json(self._path, dict(self._known), indent=1)
+                write_json(self._path, {_MODELS_KEY: self._models, **self._known}, indent=1)
             except OSError as exc:  # a full disk costs a re-translation at the next start, not the show
                 log.error("could not save %s: %s", self._path, exc.strerror)
 

@@ -93,7 +93,8 @@ class Show:
         self.counters = Counters()
         chat_gate = ChatGate(pipeline)
         chat_gate.prepare()
-        translations = Translations(engines.live_translator.translate, pipeline.state_dir / "translations.json")
+        translator = engines.live_translator
+        translations = Translations(translator.translate, pipeline.state_dir / "translations.json", translator.models)
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
         self._translations = translations

@@ -99,6 +99,13 @@ class CheckedTranslator:
         self.routes = routes
         self.floor = floor
 
+    @property
+    def models(self) -> str:
+        """The translators behind it, by name, and its live floor: what it refused stays refused until they
+        change."""
+        floor = self.floor.model_dump_json() if self.floor is not None else ""
+        return ",".join(sorted(self.router.translators)) + floor
+
     def weakness(self, src: str, tgt: str) -> str:
         """Why `src`->`tgt` is not shown live (its best route measures below the floor), or empty. The best by
         score: a live router may take a quicker route the measurements cannot tell from it."""
