@@ -220,6 +220,7 @@ def test_knowledge_base_questions_are_told_apart_by_their_telling_words(
         ("ファスナーが壊れたら修理してもらえますか？", "kb:warranty"),
         ("لو السحاب خرب، تصلحونه؟", "kb:warranty"),
         ("¿Cuánto cuesta la chaqueta impermeable?", "price"),  # "impermeable" is the product's name here
+        ("quanto custa a jaqueta impermeavel?", "price"),  # so it is without its accent
         ("can I wash it in cold water?", "unknown"),  # water- is waterproof's stem, not its word
         ("returned my old one, this looks way better!", "thanks"),  # a statement asks no entry
     ],

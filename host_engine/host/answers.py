@@ -25,6 +25,7 @@ from host_engine.durable import read_json, write_json
 from host_engine.errors import HostEngineError
 from host_engine.host import vocabulary
 from host_engine.host.chat import Admission
+from host_engine.host.folding import base_letter
 from host_engine.host.intents import FACTS, Ask, Reading, read
 from host_engine.host.moderation import check_line, contains_term, normalize
 from host_engine.host.open_answers import Grounding, Model, grounded_reply, invented_numbers
@@ -181,7 +182,7 @@ class Answerer:
             lang: {entry.id: words for entry in pipeline.knowledge_base if (words := entry.words_in(lang))}
             for lang in langs | {PIVOT}
         }
-        every_name = {normalize(name) for names in self._names.values() for name in names.values()} - {""}
+        every_name = {_bare(normalize(name)) for names in self._names.values() for name in names.values()} - {""}
         self._all_names = sorted(every_name, key=len, reverse=True)
         self._grounds = {
             (product.id, market_id): self._english_facts(product, market_id)
@@ -294,8 +295,11 @@ class Answerer:
         if not words:
             return ()
         text = normalize(part)
+        bare = _bare(text)  # letter for letter: "jaqueta impermeavel" is the name "jaqueta impermeável"
         for name in self._all_names:
-            text = text.replace(name, " ")
+            while (at := bare.find(name)) >= 0:
+                blank = " " * len(name)
+                text, bare = (t[:at] + blank + t[at + len(name) :] for t in (text, bare))
         return tuple(entry for entry, terms in words.items() if any(contains_term(text, term) for term in terms))
 
     def fallback(self, admission: Admission, product: Product) -> Answer:
@@ -415,6 +419,11 @@ def _answer(name: str, lang: str, parts: list[tuple[str, str]], product: str | N
     sentences = [sentence if i == 0 else sentence[:1].upper() + sentence[1:] for i, (_, sentence) in enumerate(parts)]
     kind = "+".join(kind for kind, _ in parts)
     return Answer(_greeted(name, lang, _sentences(lang, *sentences)), lang, kind, product, label)
+
+
+def _bare(text: str) -> str:
+    """`text` with its Latin letters' accents dropped, one character for one."""
+    return "".join(map(base_letter, text))
 
 
 def _still_faithful(key: str, translated: str) -> bool:

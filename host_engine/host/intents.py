@@ -84,13 +84,13 @@ class Reading:
 def read(text: str, lang: str, entries: Callable[[str], tuple[str, ...]] = lambda part: ()) -> Reading:
     """What `text`, written in `lang`, asks, part by part; `entries`: the knowledge-base entries a part names by
     their words."""
-    pieces = _parts(text, lang)
+    pieces, normalized = _parts(text, lang), normalize(text)
     opening = phrase(lang, "opening")
     asking = any(mark in text for mark in QUESTION_MARKS)
-    asking = asking or any(contains_words(normalize(text), word) for word in phrase(lang, "asking"))
+    asking = asking or any(contains_words(normalized, word) for word in phrase(lang, "asking"))
     asking = asking or any(_opens_with(normalize(piece), opening) for piece in pieces)
-    asking = asking or _closes_with(normalize(text), phrase(lang, "closing"))
-    if not asking and _holds_any(normalize(text), phrase(lang, "bought")):  # "just ordered, can't wait for delivery"
+    asking = asking or _closes_with(normalized, phrase(lang, "closing"))
+    if not asking and _holds_any(normalized, phrase(lang, "bought")):  # "just ordered, can't wait for delivery"
         parts = tuple(Part(piece, (), entries(piece)) for piece in pieces)
         return Reading(parts, any(part.entries for part in parts))
     asked = [(piece, tuple(_asks(piece, lang, asking)), entries(piece)) for piece in pieces]
