@@ -1,5 +1,5 @@
 """The speaker: an answer's acknowledgement ("Good question!") is said only when the viewer's name is not ready by
-the time the speech before it ends."""
+the time the speech before it ends; a show line gives way to an answer even while its next sentence is made."""
 
 from __future__ import annotations
 
@@ -18,13 +18,18 @@ FPS = 25.0
 
 
 class _Scheduler:
-    """What the speaker asks of the show's scheduler while it says an answer: to note a cut line."""
+    """What the speaker asks of the show's scheduler: to note a cut line, and whether an answer waits."""
 
     def __init__(self) -> None:
         self.cut_lines: list[object | None] = []
+        self.reply_waiting = asyncio.Event()
+        self.again: Line | None = None
 
     def cut(self, line: object | None) -> None:
         self.cut_lines.append(line)
+
+    async def reply_within(self, seconds: float) -> bool:
+        return self.reply_waiting.is_set()
 
 
 class _Taps:
@@ -97,3 +102,37 @@ def test_the_filler_is_said_only_when_the_name_is_not_ready_in_time(
     assert taps.playing and taps.playing[0].startswith(opens_with), taps.playing
     assert taps.answered == [line]
     assert (line.ack is None) == (opens_with == "Ana,")
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_a_show_line_gives_way_to_an_answer_while_its_next_sentence_is_made(engines, again: bool) -> None:
+    """The first sentence of a talking point plays; the second is still being synthesized (it never comes here)
+    when an answer comes to wait: the speaker lets the line go at once, so the answer cuts the first sentence at
+    its next pause instead of waiting for the second to be made. The rundown has not moved past the line: said
+    again after the answers when it was itself a line said again, else the rundown's next line anyway."""
+    first = _one(engines, "This lightweight rain jacket folds into its own pocket.")
+    avatar = LiveAvatar(load_pack("mika"), (320, 180), fps=FPS, sample_rate=22050)
+    taps, scheduler = _Taps(), _Scheduler()
+    speaker = Speaker(avatar, scheduler, taps)  # type: ignore[arg-type]
+    line = Line(f"{first.text} It weighs only two hundred grams.", "en", LineKind.RUNDOWN, again=again)
+    line.open()
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+        pump = asyncio.create_task(_pump(avatar, stop))
+        line.put(0, first)
+        speaking = asyncio.create_task(speaker.speak(line))
+        await asyncio.sleep(0.5)
+        assert not speaking.done()  # waiting for the second sentence
+        scheduler.reply_waiting.set()
+        await asyncio.wait_for(speaking, 0.5)
+        left = avatar.queued_seconds
+        stop.set()
+        await pump
+        return left
+
+    left = asyncio.run(scenario())
+    assert taps.playing == [line.said]
+    assert left > 1.0, "let go while its first sentence still plays, for the answer to cut"
+    assert not line.done
+    assert scheduler.again is (line if again else None)

@@ -13,6 +13,7 @@ from host_engine.avatar.live import LiveAvatar
 from host_engine.events import LineKind
 from host_engine.host.lines import Line
 from host_engine.host.scheduler import Scheduler
+from host_engine.tts import SpeechChunk
 
 LEAD_SECONDS = 0.3
 """Speech queued ahead of the mouth before the speaker picks the next line: small, so replies wait little."""
@@ -39,6 +40,10 @@ def _in_order(calls: list[Callable[[], None]]) -> None:
         call()
 
 
+class _GiveWay(Exception):
+    """A show line gives way to an answer that came to wait."""
+
+
 class Speaker:
     def __init__(self, avatar: LiveAvatar, scheduler: Scheduler, taps: Taps) -> None:
         self.avatar = avatar
@@ -56,6 +61,27 @@ class Speaker:
             return False
         return True
 
+    async def _next(self, line: Line, part: asyncio.Queue[SpeechChunk | None]) -> SpeechChunk | None:
+        """The piece's next chunk (None: the piece is over). A show line gives way (`_GiveWay`) to an answer that
+        comes to wait while its next sentence is synthesized (slow while the voice's memory is empty, at a first
+        start) or while the speech ahead of that sentence is not yet all but said."""
+        if line.kind is LineKind.ANSWER:
+            return await part.get()
+        getting = asyncio.ensure_future(part.get())
+        answer = asyncio.ensure_future(self.scheduler.reply_waiting.wait())
+        try:
+            await asyncio.wait((getting, answer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gave_way = not getting.done()
+            getting.cancel()
+            answer.cancel()
+        if gave_way:
+            raise _GiveWay
+        lead = max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)
+        if (chunk := getting.result()) is not None and await self.scheduler.reply_within(lead):
+            raise _GiveWay
+        return chunk
+
     async def speak(self, line: Line) -> None:
         """The line's pieces in turn; each answer joined to it says its greeting (its last piece but one) after the
         line's own, before the answer they share (the last piece)."""
@@ -72,15 +98,19 @@ class Speaker:
         loop = asyncio.get_running_loop()
         for owner, index in turns:
             part = owner.parts[index]
-            while (chunk := await part.get()) is not None:
+            while True:
+                try:
+                    chunk = await self._next(line, part)
+                except _GiveWay:
+                    if line.again:  # this show line gives way to the answer; the rundown has not moved on
+                        self.scheduler.again = line
+                    return
+                if chunk is None:
+                    break
                 if line.kind is LineKind.ANSWER:
                     if not started:  # barge-in: the show line being said (or queued since) is cut at its next pause
                         self.scheduler.cut(self.avatar.interrupt())
                     await asyncio.sleep(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS))
-                elif await self.scheduler.reply_within(max(0.0, self.avatar.queued_seconds - LEAD_SECONDS)):
-                    if line.again:  # this show line gives way to the answer; the rundown has not moved on
-                        self.scheduler.again = line
-                    return
                 ahead = self.avatar.queued_seconds
                 cuttable = None if line.kind is LineKind.ANSWER else line
                 self.avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable=cuttable)
