@@ -21,6 +21,7 @@ from host_engine import registry
 from host_engine.errors import HostEngineError
 
 if TYPE_CHECKING:
+    from host_engine.host.pipeline import Pipeline
     from host_engine.live.session import LiveRequest
     from host_engine.live.sources import AudioSource
     from host_engine.server.auth import Access
@@ -414,6 +415,15 @@ def host(
     no_auth: NoAuth = False,
     allow_origin: AllowOrigin = None,
     allow_host: AllowHost = None,
+    prepare: Annotated[
+        bool,
+        typer.Option(
+            "--prepare",
+            help="Only do the start-up work, off air, and exit: the studio's texts translated and the voice's memory "
+            "of the lines said again and again (minutes on 2 cores), kept in the state folder, so that the show's "
+            "first minutes on air answer as fast as after a restart.",
+        ),
+    ] = False,
 ) -> None:
     """Run the unattended virtual host: rundown, chat answered aloud by the avatar, streamed through FFmpeg.
     Chat (POST /chat, /ws/chat), the caption overlay and /metrics need the access token."""
@@ -426,6 +436,9 @@ def host(
     if not port.isdigit():
         raise HostEngineError(f"--listen takes HOST:PORT, got '{listen}'")
     show = load_pipeline(pipeline)
+    if prepare:
+        _prepare_show(show)
+        return
     access = _access(address, show.state_dir / "token", token_file, no_auth, allow_origin, allow_host)
     err.print(f"host '{show.name}': chat at http://{address}:{port}/chat, metrics at /metrics", highlight=False)
     _announce(access, f"http://{address}:{port}/overlay?lang=src")
@@ -439,6 +452,26 @@ def host(
     counters = result.counters
     err.print(
         f"stopped: {counters.comments_in} comments in, {counters.answered} answered, blocked {counters.blocked}",
+        highlight=False,
+    )
+
+
+def _prepare_show(pipeline: Pipeline) -> None:
+    import asyncio
+    import time
+
+    from host_engine.engines import Engines
+    from host_engine.host.show import Show
+
+    began = time.monotonic()
+    err.print(f"preparing '{pipeline.name}' in {len(pipeline.languages)} languages, off air", highlight=False)
+    with stage_progress() as progress:
+        show = Show(pipeline, Engines())
+        asyncio.run(show.prepare(progress))
+    memory = show.voice.memory
+    err.print(
+        f"prepared in {time.monotonic() - began:.0f} s: {len(memory)} lines in the voice's memory "
+        f"({memory.seconds / 60:.1f} min of speech), kept in {pipeline.state_dir}",
         highlight=False,
     )
 

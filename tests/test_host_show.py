@@ -27,6 +27,7 @@ from host_engine.asr import TranscribeOptions
 from host_engine.config import PROJECT_ROOT
 from host_engine.events import Spoken
 from host_engine.host.chat import Comment
+from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Chat, Irc, LanguageModel, Pipeline
 from host_engine.host.show import Show
 from host_engine.media import decode_audio, probe
@@ -278,3 +279,22 @@ def test_a_comment_being_answered_is_not_queued_again_by_the_restore(engines, ho
     finally:
         show.voice.close()
     assert show.reply_queue_depth == 1
+
+
+def test_a_prepared_show_says_its_usual_lines_from_memory_at_once(engines, host_state: Path) -> None:
+    """`host-engine host --prepare` does the start-up work off air and exits; the show started afterwards finds its
+    talking points and fillers in the voice's memory on disk, so its first minutes synthesize none of them."""
+    first = shipped_show(("us",), state_dir=host_state, language_model=LanguageModel(kind="none"))
+    pipeline = first.model_copy(update={"products": first.products[:1]})
+    config = write_show(pipeline, host_state.parent / "show.yaml")
+    command = [sys.executable, "-m", "host_engine", "host", "--pipeline", str(config), "--prepare"]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "prepared in" in done.stderr and "lines in the voice's memory" in done.stderr
+    show = Show(pipeline, engines)
+    try:
+        usual = [*pipeline.products[0].talking_points["en"], *phrase("en", "ack")]
+        assert all(show.voice.memory.get("en", text) is not None for text in usual)
+        assert show.voice.memory.misses == 0
+    finally:
+        show.voice.close()

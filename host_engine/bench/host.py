@@ -4,12 +4,13 @@ rundown sentence being said at its next pause between words, so this adds that w
 
 Two phases: `start`, comments from the show's first seconds (`START_DELAY` after it starts, while it translates
 the overlay and fills the voice's memory: what viewers meet in a show's first minutes or right after a restart; the
-voice's memory on disk from an earlier run is kept, as on a restart, unless `--forget-voice`: a first start),
+voice's memory on disk from an earlier run is kept, as on a restart, unless `--forget-voice`: a first start; with
+`--prepare` as well, a first start after `host-engine host --prepare`, timed),
 and `warm`, comments once that start-up work is done (as on a show that has been on air a while). Comments come
 one at a time, `--gap` seconds apart (6 s: 10 a minute, the issue's load; 12 s: the host is mostly free). The
 show runs in real time with the shipped pipeline (its translations cached in ~/.cache/host-engine/bench-host,
 models loaded in this process) and no video output (drawing still runs).
-Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both] [--forget-voice]`.
+Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both] [--forget-voice [--prepare]]`.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ async def _drive(show: Show, gap: float, phase: str) -> float:
     return (time.monotonic() - began) / 60
 
 
-def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False) -> dict[str, Any]:
+def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False, prepare: bool = False) -> dict[str, Any]:
     pipeline = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     chat = pipeline.chat.model_copy(update={"irc": None, "per_user_seconds": 0})
     pipeline = pipeline.model_copy(update={"chat": chat, "state_dir": cache_root() / "bench-host"})
@@ -92,6 +93,11 @@ def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False) ->
         kept.unlink(missing_ok=True)  # a fresh show, not a restart
     if forget_voice:
         shutil.rmtree(pipeline.state_dir / "voice", ignore_errors=True)
+    prepared_s = None
+    if prepare:
+        began = time.monotonic()
+        asyncio.run(Show(pipeline, engines).prepare(lambda stage, done, total: None))
+        prepared_s = round(time.monotonic() - began, 1)
     remembered = len(list((pipeline.state_dir / "voice").glob("*.npz")))
     spoken: list[Spoken] = []
     show = Show(pipeline, engines, on_spoken=spoken.append)
@@ -116,6 +122,7 @@ def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False) ->
         "machine": machine(),
         "comment_gap_s": gap,
         "voice_memory_on_disk": remembered,
+        "prepared_s": prepared_s,
         "minutes": round(minutes, 2),
         "comments": sum(len(v) for v in COMMENTS.values()),
         "answered": len(answers),
@@ -139,10 +146,15 @@ def main() -> None:
         "--forget-voice", action="store_true",
         help="Empty the voice's memory on disk before the start phase: a first start, not a restart.",
     )  # fmt: skip
+    parser.add_argument(
+        "--prepare", action="store_true",
+        help="Then prepare the show off air (host-engine host --prepare) before the start phase.",
+    )  # fmt: skip
     args = parser.parse_args()
     phases = PHASES if args.phase == "both" else (args.phase,)
     engines = Engines()
-    runs = [run(engines, args.gap, phase, args.forget_voice and phase == "start") for phase in phases]
+    first = {"forget_voice": args.forget_voice, "prepare": args.prepare}
+    runs = [run(engines, args.gap, phase, **(first if phase == "start" else {})) for phase in phases]
     path = args.json
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(runs, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -41,7 +41,7 @@ from host_engine.host.scheduler import REPLY_QUEUE, Scheduler
 from host_engine.host.speaker import Speaker
 from host_engine.host.state import ShowState
 from host_engine.host.studio import backdrop, cards, product_events
-from host_engine.host.voicing import SpeechMemory, Urgency, Voice
+from host_engine.host.voicing import WARM_SHARE, SpeechMemory, Urgency, Voice
 from host_engine.media import recover_partials
 from host_engine.tts.common import FRONT_END_VERSION
 
@@ -271,15 +271,28 @@ class Show:
                         self.scheduler.captions.setdefault((product_index, index), {})[lang] = text
             self._translations.save()
 
-    async def _get_ready(self, halt: threading.Event) -> None:
+    async def _get_ready(
+        self,
+        halt: threading.Event,
+        share: float = WARM_SHARE,
+        progress: Callable[[int, int], None] = lambda done, total: None,
+    ) -> None:
         """Start-up work behind the show, one job at a time (two cores serve the show first): the rundown in every
         market language for the overlay, then the voice's memory of the lines said again and again."""
         try:
             await run_detached("captions", self._translate_captions, halt)
         except HostEngineError as exc:
             log.error("the overlay shows the rundown in %s only: %s", self.lang, exc)
-        await self.voice.warm(self._warm_up())
+        await self.voice.warm(self._warm_up(), share, progress)
         self.ready.set()
+
+    async def prepare(self, progress: Callable[[str, int, int], None]) -> None:
+        """The start-up work done ahead, off air and at full speed (`host-engine host --prepare`): a new show's first
+        minutes then answer as fast as a restarted one's, its voice's memory and translations being on disk."""
+        try:
+            await self._get_ready(threading.Event(), share=1.0, progress=partial(progress, "voice memory"))
+        finally:
+            await asyncio.to_thread(self.voice.close)
 
     def caption(self, line: Line, at: float, seconds: float) -> None:
         """The line on the overlay as it starts: its source text once, and each market language's block."""

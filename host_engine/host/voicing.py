@@ -151,6 +151,9 @@ class SpeechMemory:
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._kept
 
+    def __len__(self) -> int:
+        return len(self._kept)
+
 
 def _arrays(chunks: tuple[SpeechChunk, ...]) -> dict[str, np.ndarray]:
     """Chunks as arrays: 16-bit audio end to end, with each chunk's length, text, rate and phoneme timings."""
@@ -199,7 +202,7 @@ class Voice:
         self._fallback_for = fallback_for
         """The voice of last resort for a language (espeak-ng), or None: used when the studio's voice fails."""
         self.fallbacks = 0
-        self.memory = memory or SpeechMemory()
+        self.memory = memory if memory is not None else SpeechMemory()
         self._jobs: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None, Future[Any] | None]]
         self._jobs = queue.PriorityQueue()
         self._order = itertools.count()
@@ -262,18 +265,24 @@ class Voice:
         if remember and not fell_back:
             self.memory.put(lang, text, tuple(made))
 
-    async def warm(self, pieces: list[tuple[str, str]]) -> None:
-        """Synthesize (language, text) pieces not yet remembered, behind every other job, at `WARM_SHARE`."""
-        for lang, text in pieces:
-            if (lang, text) in self.memory:
-                continue
-            started = time.monotonic()
-            try:
-                async for _ in self.say(lang, text, Urgency.WARM):
-                    pass
-            except Exception as exc:  # a voice that cannot say it fails again, loudly, when the line is due
-                log.warning("could not prepare %r in %s: %s", text, lang, exc)
-            await asyncio.sleep((time.monotonic() - started) * (1 / WARM_SHARE - 1))
+    async def warm(
+        self,
+        pieces: list[tuple[str, str]],
+        share: float = WARM_SHARE,
+        progress: Callable[[int, int], None] = lambda done, total: None,
+    ) -> None:
+        """Synthesize (language, text) pieces not yet remembered, behind every other job, taking at most `share` of
+        the time (1: at full speed, off air); `progress(done, total)` after each piece."""
+        for done, (lang, text) in enumerate(pieces, 1):
+            if (lang, text) not in self.memory:
+                started = time.monotonic()
+                try:
+                    async for _ in self.say(lang, text, Urgency.WARM):
+                        pass
+                except Exception as exc:  # a voice that cannot say it fails again, loudly, when the line is due
+                    log.warning("could not prepare %r in %s: %s", text, lang, exc)
+                await asyncio.sleep((time.monotonic() - started) * (1 / share - 1))
+            progress(done, len(pieces))
 
     def close(self) -> None:
         """End the synthesis thread once the jobs queued before this are done (a later job starts a new one)."""
