@@ -393,13 +393,13 @@ def _access(
 
 def _announce(access: Access, url: str) -> None:
     """Say where the server is, with the token in the URL only when it was just made (the one time it is shown)."""
-    token = access.token
+    token, join = access.token, "&" if "?" in url else "?"
     if token is None:
         line = f"{url}  (no token: --no-auth)"
     elif token.generated:
-        line = f"{url}&token={token.value}\n(a new access token, kept in {token.source}; every client needs it)"
+        line = f"{url}{join}token={token.value}\n(a new access token, kept in {token.source}; every client needs it)"
     else:
-        line = f"{url}&token=<the token in {token.source}>"
+        line = f"{url}{join}token=<the token in {token.source}>"
     err.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -505,6 +505,29 @@ def serve(
     _announce(access, f"http://{host}:{port}/overlay?lang=src{',' + to if to else ''}")
     app = create_app(access, boot=boot, allow_local_inputs=allow_local_inputs)
     uvicorn.Server(server_config(app, host, port)).run()
+
+
+@app.command()
+def service(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8780,
+    token_file: TokenFile = None,
+    no_auth: NoAuth = False,
+    allow_origin: AllowOrigin = None,
+    allow_host: AllowHost = None,
+) -> None:
+    """The studio's service: an OpenAI-compatible audio API (/v1/audio/transcriptions, /v1/audio/translations,
+    /v1/audio/speech, /v1/translations, /v1/models) that OpenAI's SDKs call unchanged. Every route needs the
+    access token (the SDK's api_key)."""
+    import uvicorn
+
+    from host_engine.server.limits import server_config
+    from host_engine.server.service_app import create_service_app
+
+    access = _access(host, registry.cache_root() / "service.token", token_file, no_auth, allow_origin, allow_host)
+    err.print(f"service: http://{host}:{port}/v1 (OpenAI's base_url)", highlight=False)
+    _announce(access, f"http://{host}:{port}/v1/models")
+    uvicorn.Server(server_config(create_service_app(access), host, port)).run()
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Media through FFmpeg: probe, decode to float PCM, resample, time-stretch (PyAV), write WAV, mux (ffmpeg CLI).
+"""Media through FFmpeg: probe, decode to float PCM, resample, time-stretch, encode (PyAV), write WAV, mux (ffmpeg
+CLI).
 
 Every failure to read the user's file becomes one `BadInputError` line; nothing here prints a traceback for a
 file that is empty, corrupt or has no sound.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import io
 import logging
 import os
 import re
@@ -74,6 +76,13 @@ def decode_audio(path: Path, sample_rate: int = 16000, stream: int = 0) -> np.nd
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
+def _mono_frame(audio: np.ndarray, sample_rate: int) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio, np.float32)[None, :], format="flt", layout="mono")
+    frame.sample_rate = sample_rate
+    frame.pts = 0
+    return frame
+
+
 def _run_filter(audio: np.ndarray, sample_rate: int, name: str, args: str, out_rate: int) -> np.ndarray:
     """Push mono float audio through one FFmpeg audio filter and collect the result."""
     graph = av.filter.Graph()
@@ -85,10 +94,7 @@ def _run_filter(audio: np.ndarray, sample_rate: int, name: str, args: str, out_r
     node.link_to(fmt)
     fmt.link_to(sink)
     graph.configure()
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio, np.float32)[None, :], format="flt", layout="mono")
-    frame.sample_rate = sample_rate
-    frame.pts = 0
-    graph.push(frame)
+    graph.push(_mono_frame(audio, sample_rate))
     graph.push(None)
     out: list[np.ndarray] = []
     while True:
@@ -122,6 +128,28 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
         handle.setsampwidth(2)
         handle.setframerate(sample_rate)
         handle.writeframes(pcm.tobytes())
+
+
+ENCODINGS = {"wav": ("wav", "pcm_s16le"), "mp3": ("mp3", "libmp3lame"), "opus": ("ogg", "libopus"),
+             "aac": ("adts", "aac"), "flac": ("flac", "flac")}  # fmt: skip
+"""Audio file formats `encode_audio` writes: name -> (container, codec)."""
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+"""The only sample rates Opus encodes (Piper's 22.05 kHz is resampled to 48 kHz)."""
+
+
+def encode_audio(audio: np.ndarray, sample_rate: int, fmt: str) -> bytes:
+    """Mono float audio as a file in memory, in one of `ENCODINGS`, or "pcm": bare 16-bit little-endian samples."""
+    if fmt == "pcm":
+        return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    container_format, codec = ENCODINGS[fmt]
+    if codec == "libopus" and sample_rate not in OPUS_RATES:
+        audio, sample_rate = resample(audio, sample_rate, OPUS_RATES[-1]), OPUS_RATES[-1]
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=sample_rate, layout="mono")
+        for packet in (*stream.encode(_mono_frame(audio, sample_rate)), *stream.encode(None)):
+            container.mux(packet)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,14 @@ from host_engine.subtitles import cues_from_segments, subtitles_text
 
 
 def transcribe_file(
-    path: Path, lang: str | None, engines: Engines, to_english: bool = False
+    path: Path, lang: str | None, engines: Engines, to_english: bool = False, prompt: str | None = None
 ) -> tuple[list[Segment], TranscriptInfo]:
-    """`to_english` uses Whisper's speech translation task: English text whatever the spoken language."""
+    """`to_english` uses Whisper's speech translation task: English text whatever the spoken language; `prompt`
+    is Whisper's initial prompt (names and spellings to expect)."""
     language = get_language(lang).code if lang else None
     audio = decode_audio(path, SAMPLE_RATE)
-    options = TranscribeOptions(language=language, task="translate" if to_english else "transcribe")
+    task = "translate" if to_english else "transcribe"
+    options = TranscribeOptions(language=language, task=task, initial_prompt=prompt or None)
     segments, info = engines.recognizer.transcribe(audio, options)
     return list(segments), info
 

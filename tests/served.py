@@ -67,7 +67,7 @@ def served(
 ) -> Iterator[Served]:
     """`host-engine ARGS --port/--listen ...` with `HOST_ENGINE_TOKEN=token` (None: not set)."""
     port = port or free_port()
-    listen = ["--port", str(port)] if args[0] == "serve" else ["--listen", f"127.0.0.1:{port}"]
+    listen = ["--port", str(port)] if args[0] in ("serve", "service") else ["--listen", f"127.0.0.1:{port}"]
     environment = {k: v for k, v in os.environ.items() if k != "HOST_ENGINE_TOKEN"} | (env or {})
     if token is not None:
         environment["HOST_ENGINE_TOKEN"] = token
