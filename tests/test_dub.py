@@ -80,6 +80,47 @@ def test_one_clip_is_dubbed_by_one_run_at_a_time_and_a_killed_run_blocks_nothing
     assert json.loads(result.report.read_text(encoding="utf-8"))["targets"] == ["es"]
 
 
+class _Kept:
+    """Checkpoints in memory, as the job service keeps them in its store."""
+
+    def __init__(self) -> None:
+        self.stages: dict[tuple[str, str], object] = {}
+
+    def get(self, stage: str, lang: str = "") -> object | None:
+        return self.stages.get((stage, lang))
+
+    def put(self, stage: str, value: object, lang: str = "") -> None:
+        self.stages[stage, lang] = value
+
+
+def test_a_run_that_died_after_one_language_leaves_the_next_only_the_rest(engines, excerpt, tmp_path):
+    """The job service's resume: the first run dies as it starts on Portuguese; the next run, given the same work
+    folder and checkpoints, neither transcribes again nor dubs Spanish again, and finishes every output."""
+    out, work, kept = tmp_path / "out", tmp_path / "work", _Kept()
+    request = DubRequest(input=excerpt, targets=("es", "pt"), out_dir=out, source_lang="en")
+
+    def dies_on_portuguese(stage: str, done: int, total: int) -> None:
+        if stage == "translate pt":
+            raise RuntimeError("the service was killed")
+
+    with pytest.raises(RuntimeError):
+        dub(request, engines, dies_on_portuguese, work=work, checkpoints=kept)
+    assert set(kept.stages) == {("transcribe", ""), ("dub", "es")}
+    assert not [p for p in out.iterdir() if not p.name.startswith(".")]  # nothing that looks finished
+    stages: set[str] = set()
+    result = dub(request, engines, lambda stage, done, total: stages.add(stage), work=work, checkpoints=kept)
+    assert stages == {"decode", "translate pt", "synthesize pt", "mux"}
+    report = json.loads(result.report.read_text(encoding="utf-8"))
+    assert "transcribe" not in report["stages"] and report["targets"] == ["es", "pt"]
+    assert report["segments"][0]["targets"]["es"]["text"] and report["segments"][0]["targets"]["pt"]["text"]
+    with av.open(str(result.video)) as container:
+        assert [s.language for s in container.streams.audio] == ["eng", "spa", "por"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        _outputs("excerpt", ("en", "es", "pt"))
+    )
+    assert not work.exists()
+
+
 def test_tracks_languages_and_durations(dubbed, sample_clip):
     result, _ = dubbed
     source_duration = probe(sample_clip).duration

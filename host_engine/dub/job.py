@@ -4,6 +4,10 @@ Everything is written into a hidden work folder of its own inside the output fol
 file durably and the report last, only when every stage succeeded: a failed run leaves nothing that looks
 finished, and a `{stem}.report.json` means every output beside it is complete. Outputs are named after the clip,
 so clips dubbed into one folder coexist; one clip is dubbed by one run at a time (`_only_run`).
+
+The job service runs the same stages with a work folder that outlives a run and `Checkpoints` that remember which
+stages finished (the transcript; each language's fitted track and lines, in `stages/`): a run after `kill -9`
+starts from there, never redoing a finished language.
 """
 
 from __future__ import annotations
@@ -19,23 +23,25 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from host_engine.asr import SAMPLE_RATE, Segment, TranscribeOptions
+from host_engine.asr import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from host_engine.dub.fit import FitSettings, PlacedLine, fit_line
 from host_engine.dub.lines import translate_cues
 from host_engine.dub.mix import mix_track
-from host_engine.durable import move_durably, try_lock
+from host_engine.durable import move_durably, try_lock, write_json
 from host_engine.engines import Engines
 from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
 from host_engine.media import AudioTrack, decode_audio, mux, probe, write_wav
-from host_engine.mt.checked import Checked
 from host_engine.speech import speak_line
 from host_engine.subtitles import Cue, cues_from_segments, write_subtitles
 
 MIX_RATE = 48000
+STAGES = "stages"
+"""The work folder's subfolder for what a finished stage leaves to later ones (and to a later run)."""
 log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[str, int, int], None]
@@ -44,6 +50,38 @@ ProgressHook = Callable[[str, int, int], None]
 
 def _quiet(stage: str, done: int, total: int) -> None:
     return None
+
+
+class Checkpoints(Protocol):
+    """Where a run leaves each finished stage's result (a JSON value naming its files in the work folder), and
+    finds those of an earlier run of the same job."""
+
+    def get(self, stage: str, lang: str = "") -> Any | None: ...
+
+    def put(self, stage: str, value: Any, lang: str = "") -> None: ...
+
+
+class Fresh:
+    """No earlier run to start from, nothing kept for a later one: every stage runs (the command line's dub)."""
+
+    def get(self, stage: str, lang: str = "") -> None:
+        return None
+
+    def put(self, stage: str, value: Any, lang: str = "") -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Dubbed:
+    """One target language's finished stage: its track in the work folder, and what the report and subtitles
+    need of its lines."""
+
+    track: Path
+    texts: list[str]
+    """Each cue's translation; empty where refused."""
+    lines: list[dict[str, Any]]
+    """Each cue's report entry: text, why refused, where it was placed, how it was fitted."""
+    cut_at_end: float
 
 
 @dataclass(frozen=True)
@@ -155,8 +193,17 @@ def _work_folder(out_dir: Path, stem: str) -> Path:
     return work
 
 
-def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) -> DubResult:
-    """Run the whole job; on any failure nothing is left in `request.out_dir` but what was there before."""
+def dub(
+    request: DubRequest,
+    engines: Engines,
+    progress: ProgressHook = _quiet,
+    work: Path | None = None,
+    checkpoints: Checkpoints | None = None,
+) -> DubResult:
+    """Run the whole job; on any failure nothing is left in `request.out_dir` but what was there before.
+
+    Given a `work` folder and its `checkpoints` (the job service), the stages they say an earlier run finished are
+    not run again; `work` is kept when a run fails (for the next) and removed once the outputs are in place."""
     targets = tuple(get_language(code).code for code in request.targets)
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
@@ -166,13 +213,18 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
     request.out_dir.mkdir(parents=True, exist_ok=True)
     out, report_name = request.out_dir, f"{stem}.report.json"
     with _only_run(request.input, out):
-        work = _work_folder(out, stem)
+        folder = work or _work_folder(out, stem)
+        (folder / STAGES).mkdir(parents=True, exist_ok=True)
+        done = False
         try:
-            source, report = _dub_into(work, request, engines, progress, info.duration, source, targets)
-            (work / report_name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-            _publish(work, out, report_name)
+            run = _Run(folder, request, engines, progress, checkpoints or Fresh())
+            source, report = run.outputs(info.duration, source, targets)
+            (folder / report_name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+            _publish(folder, out, report_name)
+            done = True
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if done or work is None:
+                shutil.rmtree(folder, ignore_errors=True)
     return DubResult(
         video=out / f"{stem}.dub.mp4",
         subtitles={lang: (out / f"{stem}.{lang}.srt", out / f"{stem}.{lang}.vtt") for lang in (source, *targets)},
@@ -180,91 +232,135 @@ def dub(request: DubRequest, engines: Engines, progress: ProgressHook = _quiet) 
     )
 
 
-def _dub_into(
-    work: Path,
-    request: DubRequest,
-    engines: Engines,
-    progress: ProgressHook,
-    duration: float,
-    source: str | None,
-    targets: tuple[str, ...],
-) -> tuple[str, dict[str, object]]:
-    """Every output but the report, written into `work`; returns the source language (detected when not given)
-    and the report."""
-    stem = request.input.stem
-    clock = _StageClock()
-    with clock.stage("decode"):
-        progress("decode", 0, 1)
-        speech = decode_audio(request.input, SAMPLE_RATE)
-        original = decode_audio(request.input, MIX_RATE)
-        progress("decode", 1, 1)
-    with clock.stage("transcribe"):
-        progress("transcribe", 0, 1)
-        segments, source = _recognize(engines, speech, source, request.input)
-        progress("transcribe", 1, 1)
-    if request.source_lang is None:
-        _check_targets(engines, source, request, targets)
-    media_end = original.size / MIX_RATE
-    with clock.stage("segment"):
-        cues = cues_from_segments(segments, get_language(source))
-    log.info("%d segments of %s speech in %.1f s of media", len(cues), source, duration)
-    checked: dict[str, list[Checked]] = {}
-    translations: dict[str, list[str]] = {}
-    placed: dict[str, list[PlacedLine]] = {}
-    cut_at_end: dict[str, float] = {}
-    tracks: list[AudioTrack] = []
-    source_speech = [(s.start, s.end) for s in segments]
-    for target in targets:
-        voice = request.voices.get(target)
-        log.info(
-            "%s: route %s, voice %s",
-            target,
-            engines.router.route(source, target),
-            engines.voice_profile(target, voice).name,
-        )
-        with clock.stage("translate"):
-            progress(f"translate {target}", 0, len(cues))
-            checked[target] = translate_cues(engines.translator, cues, source, target)
-            translations[target] = [line.text for line in checked[target]]
-            refused = sum(line.refused for line in checked[target])
-            if refused:
-                log.warning(
-                    "%s: %d of %d lines left undubbed: no translation kept their facts", target, refused, len(cues)
+@dataclass
+class _Run:
+    """One run of a dub: its stages in turn, each skipped where `checkpoints` says an earlier run finished it."""
+
+    work: Path
+    request: DubRequest
+    engines: Engines
+    progress: ProgressHook
+    checkpoints: Checkpoints
+    clock: _StageClock = field(default_factory=_StageClock)
+
+    def outputs(self, duration: float, source: str | None, targets: tuple[str, ...]) -> tuple[str, dict[str, object]]:
+        """Every output but the report, written into the work folder; returns the source language (detected when
+        not given) and the report."""
+        request, stem = self.request, self.request.input.stem
+        with self.clock.stage("decode"):
+            self.progress("decode", 0, 1)
+            original = decode_audio(request.input, MIX_RATE)
+            self.progress("decode", 1, 1)
+        segments, source = self._transcript(source)
+        if request.source_lang is None:
+            _check_targets(self.engines, source, request, targets)
+        with self.clock.stage("segment"):
+            cues = cues_from_segments(segments, get_language(source))
+        log.info("%d segments of %s speech in %.1f s of media", len(cues), source, duration)
+        source_speech = [(s.start, s.end) for s in segments]
+        dubbed = {target: self._dubbed(target, source, cues, original, source_speech) for target in targets}
+        with self.clock.stage("subtitles"):
+            outputs = {source: [c.text for c in cues], **{lang: d.texts for lang, d in dubbed.items()}}
+            for lang, texts in outputs.items():
+                lang_cues = [Cue(c.start, c.end, text) for c, text in zip(cues, texts, strict=True) if text]
+                folder = self.work
+                write_subtitles(
+                    lang_cues, get_language(lang), folder / f"{stem}.{lang}.srt", folder / f"{stem}.{lang}.vtt"
                 )
-            progress(f"translate {target}", len(cues), len(cues))
-        with clock.stage("synthesize"):
+        with self.clock.stage("mux"):
+            self.progress("mux", 0, 1)
+            tracks = [
+                AudioTrack(d.track, get_language(lang).iso3, f"dub {LANGUAGES[lang].name}")
+                for lang, d in dubbed.items()
+            ]
+            mux(request.input, tracks, self.work / f"{stem}.dub.mp4", get_language(source).iso3)
+            self.progress("mux", 1, 1)
+        report = _report(request, duration, source, cues, dubbed, self.engines, self.clock)
+        return source, report
+
+    def _transcript(self, source: str | None) -> tuple[list[Segment], str]:
+        """The speech's segments and language: from an earlier run's checkpoint, else recognized and kept."""
+        kept = self.checkpoints.get("transcribe")
+        if kept is not None and (self.work / kept["file"]).exists():
+            saved = json.loads((self.work / kept["file"]).read_text(encoding="utf-8"))
+            log.info("transcript of an earlier run: %d segments", len(saved))
+            return [_segment(entry) for entry in saved], kept["lang"]
+        with self.clock.stage("transcribe"):
+            self.progress("transcribe", 0, 1)
+            speech = decode_audio(self.request.input, SAMPLE_RATE)
+            segments, source = _recognize(self.engines, speech, source, self.request.input)
+            self.progress("transcribe", 1, 1)
+        name = f"{STAGES}/transcript.json"
+        write_json(self.work / name, [asdict(segment) for segment in segments])
+        self.checkpoints.put("transcribe", {"file": name, "lang": source})
+        return segments, source
+
+    def _dubbed(
+        self,
+        target: str,
+        source: str,
+        cues: list[Cue],
+        original: np.ndarray,
+        source_speech: list[tuple[float, float]],
+    ) -> Dubbed:
+        """`target`'s translated, voiced, fitted and mixed track: from an earlier run's checkpoint, else made."""
+        kept = self.checkpoints.get("dub", target)
+        if kept is not None and all((self.work / kept[key]).exists() for key in ("track", "lines")):
+            log.info("%s: dubbed by an earlier run", target)
+            saved = json.loads((self.work / kept["lines"]).read_text(encoding="utf-8"))
+            return Dubbed(self.work / kept["track"], saved["texts"], saved["lines"], saved["cut_at_end"])
+        engines, voice, stem = self.engines, self.request.voices.get(target), self.request.input.stem
+        log.info("%s: route %s, voice %s", target, engines.router.route(source, target),
+                 engines.voice_profile(target, voice).name)  # fmt: skip
+        with self.clock.stage("translate"):
+            self.progress(f"translate {target}", 0, len(cues))
+            checked = translate_cues(engines.translator, cues, source, target)
+            refused = sum(line.refused for line in checked)
+            if refused:
+                log.warning("%s: %d of %d lines left undubbed: no translation kept their facts", target, refused,
+                            len(cues))  # fmt: skip
+            self.progress(f"translate {target}", len(cues), len(cues))
+        with self.clock.stage("synthesize"):
             audios = []
-            for done, text in enumerate(translations[target], start=1):
-                audios.append(speak_line(engines, text, target, MIX_RATE, voice))
-                progress(f"synthesize {target}", done, len(cues))
-        with clock.stage("fit_and_mix"):
-            placed[target] = _place_lines(audios, cues, media_end, request.fit)
-            track, cut_at_end[target] = mix_track(original, MIX_RATE, placed[target], source_speech)
-            wav = work / f"{stem}.{target}.wav"
+            for done, line in enumerate(checked, start=1):
+                audios.append(speak_line(engines, line.text, target, MIX_RATE, voice))
+                self.progress(f"synthesize {target}", done, len(cues))
+        with self.clock.stage("fit_and_mix"):
+            placed = _place_lines(audios, cues, len(original) / MIX_RATE, self.request.fit)
+            track, cut_at_end = mix_track(original, MIX_RATE, placed, source_speech)
+            wav = self.work / STAGES / f"{stem}.{target}.wav"
             write_wav(wav, track, MIX_RATE)
-            tracks.append(AudioTrack(wav, get_language(target).iso3, f"dub {LANGUAGES[target].name}"))
-    with clock.stage("subtitles"):
-        outputs = {source: [c.text for c in cues], **translations}
-        for lang, texts in outputs.items():
-            lang_cues = [Cue(c.start, c.end, text) for c, text in zip(cues, texts, strict=True) if text]
-            write_subtitles(lang_cues, get_language(lang), work / f"{stem}.{lang}.srt", work / f"{stem}.{lang}.vtt")
-    with clock.stage("mux"):
-        progress("mux", 0, 1)
-        mux(request.input, tracks, work / f"{stem}.dub.mp4", get_language(source).iso3)
-        progress("mux", 1, 1)
-    for track in tracks:
-        track.path.unlink()
-    report = _report(request, duration, source, cues, checked, placed, engines, clock)
-    report["cut_at_end"] = {lang: round(seconds, 3) for lang, seconds in cut_at_end.items()}
-    return source, report
+        lines = [
+            {
+                "text": line.text,
+                **({"refused": line.reason} if line.refused else {}),
+                "placed_start": round(fitted.start, 3),
+                "placed_end": round(fitted.end, 3),
+                "synthesized_duration": round(fitted.synthesized_duration, 3),
+                "stretch": round(fitted.stretch, 3),
+                "borrowed": round(fitted.borrowed, 3),
+                "overrun": round(fitted.overrun, 3),
+            }
+            for line, fitted in zip(checked, placed, strict=True)
+        ]
+        dubbed = Dubbed(wav, [line.text for line in checked], lines, cut_at_end)
+        name = f"{STAGES}/{target}.json"
+        write_json(self.work / name, {"texts": dubbed.texts, "lines": lines, "cut_at_end": cut_at_end})
+        self.checkpoints.put("dub", {"track": str(wav.relative_to(self.work)), "lines": name}, target)
+        return dubbed
+
+
+def _segment(saved: dict[str, Any]) -> Segment:
+    return Segment(**{**saved, "words": tuple(Word(**word) for word in saved["words"])})
 
 
 def _publish(work: Path, out_dir: Path, report: str) -> None:
-    """Move every file of `work` into `out_dir`, the report last; an earlier run's report goes first, so that a
+    """Move the outputs in `work` into `out_dir`, the report last; an earlier run's report goes first, so that a
     run dying half-way through never leaves a report beside outputs it does not describe."""
     (out_dir / report).unlink(missing_ok=True)
-    for produced in sorted(work.iterdir(), key=lambda path: path.name == report):
-        move_durably(produced, out_dir / produced.name)
+    produced = [path for path in work.iterdir() if path.is_file()]
+    for path in sorted(produced, key=lambda path: path.name == report):
+        move_durably(path, out_dir / path.name)
 
 
 def _report(
@@ -272,42 +368,31 @@ def _report(
     duration: float,
     source: str,
     cues: Sequence[Cue],
-    translations: dict[str, list[Checked]],
-    placed: dict[str, list[PlacedLine]],
+    dubbed: dict[str, Dubbed],
     engines: Engines,
     clock: _StageClock,
 ) -> dict[str, object]:
     total = sum(clock.seconds.values())
-    segments = []
-    for i, cue in enumerate(cues):
-        per_lang = {}
-        for lang, lines in placed.items():
-            line = lines[i]
-            per_lang[lang] = {
-                "text": translations[lang][i].text,
-                **({"refused": translations[lang][i].reason} if translations[lang][i].refused else {}),
-                "placed_start": round(line.start, 3),
-                "placed_end": round(line.end, 3),
-                "synthesized_duration": round(line.synthesized_duration, 3),
-                "stretch": round(line.stretch, 3),
-                "borrowed": round(line.borrowed, 3),
-                "overrun": round(line.overrun, 3),
-            }
-        segments.append({"start": round(cue.start, 3), "end": round(cue.end, 3), "text": cue.text, "targets": per_lang})
+    segments = [
+        {"start": round(cue.start, 3), "end": round(cue.end, 3), "text": cue.text,
+         "targets": {lang: d.lines[i] for lang, d in dubbed.items()}}
+        for i, cue in enumerate(cues)
+    ]  # fmt: skip
     return {
         "input": str(request.input),
         "duration": round(duration, 3),
         "source_lang": source,
-        "targets": list(translations),
-        "routes": {lang: str(engines.router.route(source, lang)) for lang in translations},
-        "refused_lines": {lang: sum(line.refused for line in lines) for lang, lines in translations.items()},
+        "targets": list(dubbed),
+        "routes": {lang: str(engines.router.route(source, lang)) for lang in dubbed},
+        "refused_lines": {lang: sum("refused" in line for line in d.lines) for lang, d in dubbed.items()},
         "below_live_floor": {
-            lang: reason for lang in translations if (reason := engines.live_translator.weakness(source, lang))
+            lang: reason for lang in dubbed if (reason := engines.live_translator.weakness(source, lang))
         },
-        "voices": {lang: engines.voice_profile(lang, request.voices.get(lang)).name for lang in translations},
+        "voices": {lang: engines.voice_profile(lang, request.voices.get(lang)).name for lang in dubbed},
         "fit": asdict(request.fit),
         "stages": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},
         "wall_seconds": round(total, 3),
         "real_time_factor": round(total / duration, 3) if duration else None,
         "segments": segments,
+        "cut_at_end": {lang: round(d.cut_at_end, 3) for lang, d in dubbed.items()},
     }
