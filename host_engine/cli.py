@@ -511,23 +511,32 @@ def serve(
 def service(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8780,
+    data: Annotated[
+        Path | None, typer.Option(help="Where jobs, uploads and outputs are kept (default: the cache's service/).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Jobs run at once in this process.")] = 1,
+    keep_days: Annotated[float, typer.Option(help="Finished jobs (and their files) are deleted after this.")] = 7.0,
+    keep_gb: Annotated[float, typer.Option(help="... or, oldest first, once they take more than this.")] = 50.0,
     token_file: TokenFile = None,
     no_auth: NoAuth = False,
     allow_origin: AllowOrigin = None,
     allow_host: AllowHost = None,
 ) -> None:
-    """The studio's service: an OpenAI-compatible audio API (/v1/audio/transcriptions, /v1/audio/translations,
-    /v1/audio/speech, /v1/translations, /v1/models) that OpenAI's SDKs call unchanged. Every route needs the
-    access token (the SDK's api_key)."""
+    """The studio's service: dubbing jobs (/v1/jobs: submit, progress, events, files, cancel; kept in SQLite, resumed
+    after a restart) and an OpenAI-compatible audio API (/v1/audio/transcriptions, /translations, /speech,
+    /v1/translations, /v1/models) that OpenAI's SDKs call unchanged. Every route needs the access token."""
     import uvicorn
 
     from host_engine.server.limits import server_config
-    from host_engine.server.service_app import create_service_app
+    from host_engine.server.service_app import Retention, create_service_app
 
-    access = _access(host, registry.cache_root() / "service.token", token_file, no_auth, allow_origin, allow_host)
-    err.print(f"service: http://{host}:{port}/v1 (OpenAI's base_url)", highlight=False)
-    _announce(access, f"http://{host}:{port}/v1/models")
-    uvicorn.Server(server_config(create_service_app(access), host, port)).run()
+    folder = data or registry.cache_root() / "service"
+    access = _access(host, folder / "token", token_file, no_auth, allow_origin, allow_host)
+    err.print(f"service: http://{host}:{port}/v1 (OpenAI's base_url), jobs kept in {folder}", highlight=False)
+    _announce(access, f"http://{host}:{port}/v1/jobs")
+    retention = Retention(keep_days, int(keep_gb * 1024**3))
+    app = create_service_app(access, folder, workers=workers, retention=retention)
+    uvicorn.Server(server_config(app, host, port)).run()
 
 
 @contextmanager

@@ -24,7 +24,8 @@ from host_engine.server.openai_audio import Workers
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with served("service", folder=tmp_path_factory.mktemp("service")) as handle:
+    folder = tmp_path_factory.mktemp("service")
+    with served("service", "--data", str(folder / "data"), folder=folder) as handle:
         yield handle
 
 

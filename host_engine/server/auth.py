@@ -124,10 +124,10 @@ def _machine_names() -> set[str]:
     return names
 
 
-def protect(app: FastAPI, access: Access, max_body: int = MAX_BODY_BYTES) -> None:
-    """Put `app` behind the Host, token and origin checks and the body cap (the outermost layers: no route runs
-    before them)."""
-    app.add_middleware(BodyLimit, limit=max_body)
+def protect(app: FastAPI, access: Access, max_body: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
+    """Put `app` behind the Host, token and origin checks and the body cap (`larger` for the routes it names; the
+    outermost layers: no route runs before them)."""
+    app.add_middleware(BodyLimit, limit=max_body, larger=larger)
     app.add_middleware(TokenGuard, access=access)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(access.hosts), www_redirect=False)
 

@@ -32,17 +32,20 @@ KEYS_KEPT = 4096
 class BodyLimit:
     """ASGI middleware: an HTTP body over `limit` bytes gets 413, whether it declares its length or streams."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.larger = larger or {}
+        """Path -> a larger limit for that route (the service's clip uploads)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.limit)
         declared = Headers(scope=scope).get("content-length", "0")
-        if not declared.isdigit() or int(declared) > self.limit:
-            await self._too_large(scope, receive, send)
+        if not declared.isdigit() or int(declared) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         received = 0
         started = refused = False
@@ -55,10 +58,10 @@ class BodyLimit:
                 return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 refused = True
                 if not started:
-                    await self._too_large(scope, receive, send)
+                    await self._too_large(scope, receive, send, limit)
                 return {"type": "http.disconnect"}
             return message
 
@@ -71,8 +74,8 @@ class BodyLimit:
 
         await self.app(scope, counted, watched)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)(scope, receive, send)
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await JSONResponse({"detail": f"request body over {limit} bytes"}, 413)(scope, receive, send)
 
 
 class TokenBucket:

@@ -11,8 +11,8 @@ OpenAI SDK and the tools built on it work unchanged against host-engine's own en
                                     could not keep comes back empty, with the reason
     GET  /v1/models
 
-An upload is copied into a temporary folder of the request's own (the client's file name is only shown in
-messages, sanitized) and decoded by FFmpeg: an empty or undecodable file is one 400 line. Recognition and
+An upload is copied into a temporary folder of the request's own (under a safe name made of the client's: never a
+path; server/uploads.py) and decoded by FFmpeg: an empty or undecodable file is one 400 line. Recognition and
 synthesis run in worker threads, `RUNNING` at a time; past `WAITING` more, a client is told 429 at once rather
 than left hanging.
 """
@@ -20,8 +20,6 @@ than left hanging.
 from __future__ import annotations
 
 import asyncio
-import re
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +36,7 @@ from host_engine.errors import BadInputError, HostEngineError
 from host_engine.langid import likely_languages
 from host_engine.languages import get_language
 from host_engine.media import encode_audio, time_stretch
+from host_engine.server.uploads import save_upload
 from host_engine.speech import speak_line
 from host_engine.transcript import render_transcript, transcribe_file
 
@@ -55,7 +54,6 @@ SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 """Accepted as names of host-engine's voices (voices/*.yaml), so clients written for OpenAI need no change."""
 TRANSCRIPTION_ALIAS = "whisper-1"
 TRANSLATION_MODEL = "host-engine-mt"
-_SAFE_NAME = re.compile(r"[^\w.-]+")
 
 T = TypeVar("T")
 ResponseFormat = Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()]
@@ -110,16 +108,11 @@ def audio_routes(engines: Engines, workers: Workers | None = None) -> APIRouter:
     ) -> tuple[list[Segment], TranscriptInfo]:
         _check_model(model, transcription_models)
         with tempfile.TemporaryDirectory(prefix="host-engine-upload-") as folder:
-            name = _SAFE_NAME.sub("_", Path(file.filename or "").name)[:100].strip(".") or "upload"
-            path = Path(folder) / f"upload{Path(name).suffix[:10]}"  # the client's name is only for messages
-            with path.open("wb") as copy:
-                await asyncio.to_thread(shutil.copyfileobj, file.file, copy)
-            if path.stat().st_size == 0:
-                raise HTTPException(400, f"{name}: the file is empty")
+            path, _ = await save_upload(file, Path(folder))
             try:
                 return await workers.run(transcribe_file, path, language, engines, to_english, prompt)
             except HostEngineError as exc:
-                raise HTTPException(400, str(exc).replace(str(path), name)) from None
+                raise HTTPException(400, str(exc).replace(str(path), path.name)) from None
 
     async def transcript(
         file: UploadFile,

@@ -1,18 +1,98 @@
-"""`host-engine service`: the studio's service. Today the OpenAI-compatible audio API (server/openai_audio.py);
-every route needs the access token (server/auth.py), and a request body is capped at an audio upload's size."""
+"""`host-engine service`: the studio's service. The jobs API (server/jobs_api.py) over the durable store
+(service/store.py) and its runner (service/runner.py), the OpenAI-compatible audio API (server/openai_audio.py) and
+Prometheus `/metrics`; every route needs the access token (server/auth.py). Request bodies are capped at an audio
+upload's 25 MB, a clip for dubbing at `MAX_CLIP_BYTES`. Finished jobs are kept `keep_days` and within `keep_bytes`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from host_engine.engines import Engines
 from host_engine.server.auth import Access, protect
+from host_engine.server.jobs_api import MAX_CLIP_BYTES, job_routes
 from host_engine.server.openai_audio import MAX_UPLOAD_BYTES, audio_routes, openai_errors
+from host_engine.service.runner import Runner, job_folder
+from host_engine.service.store import JobStore
+
+log = logging.getLogger(__name__)
+
+RETENTION_SECONDS = 600.0
+"""How often finished jobs past the retention policy are deleted."""
 
 
-def create_service_app(access: Access, engines: Engines | None = None) -> FastAPI:
-    app = FastAPI(title="host-engine service")
-    protect(app, access, max_body=MAX_UPLOAD_BYTES)
+@dataclass(frozen=True)
+class Retention:
+    keep_days: float = 7.0
+    keep_bytes: int = 50 * 1024**3
+
+
+class JobsCollector:
+    """Prometheus metrics read from the store and the runner at scrape time."""
+
+    def __init__(self, store: JobStore, runner: Runner) -> None:
+        self.store = store
+        self.runner = runner
+
+    def collect(self) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily("service_jobs", "Jobs in the store, by state", labels=["state"])
+        for state, count in self.store.counts().items():
+            jobs.add_metric([str(state)], count)
+        yield jobs
+        yield GaugeMetricFamily("service_workers", "Job workers in this process", self.runner.workers)
+        yield GaugeMetricFamily("service_workers_busy", "Job workers running a job now", self.runner.busy)
+
+
+def create_service_app(
+    access: Access,
+    data: Path,
+    engines: Engines | None = None,
+    workers: int = 1,
+    retention: Retention = Retention(),
+) -> FastAPI:
+    engines = engines or Engines()
+    store = JobStore(data / "jobs.sqlite3")
+    runner = Runner(store, data, engines, workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner.start()
+        pruning = asyncio.create_task(_prune(store, data, retention))
+        yield
+        pruning.cancel()
+        await asyncio.to_thread(runner.stop)
+        store.close()
+
+    app = FastAPI(title="host-engine service", lifespan=lifespan)
+    protect(app, access, max_body=MAX_UPLOAD_BYTES, larger={"/v1/jobs/dub": MAX_CLIP_BYTES})
     openai_errors(app)
-    app.include_router(audio_routes(engines or Engines()))
+    app.include_router(job_routes(store, data, engines))
+    app.include_router(audio_routes(engines))
+    registry = CollectorRegistry()
+    registry.register(JobsCollector(store, runner))
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
     return app
+
+
+async def _prune(store: JobStore, data: Path, retention: Retention) -> None:
+    while True:
+        for job in store.expired(retention.keep_days * 86400, retention.keep_bytes):
+            await asyncio.to_thread(shutil.rmtree, job_folder(data, job.id), True)
+            store.delete(job.id)
+            log.info("job %s deleted by the retention policy", job.id)
+        await asyncio.sleep(RETENTION_SECONDS)

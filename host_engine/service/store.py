@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     idempotency_key TEXT UNIQUE,
     created REAL NOT NULL,
     updated REAL NOT NULL,
+    started REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     files TEXT NOT NULL DEFAULT '[]',
@@ -66,6 +67,13 @@ class JobState(StrEnum):
 FINISHED = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
 
 
+JOB_ID = r"^job_[0-9a-f]{16}$"
+
+
+def new_job_id() -> str:
+    return f"job_{secrets.token_hex(8)}"
+
+
 class IdempotencyConflict(HostEngineError):
     """An idempotency key sent again with a different request."""
 
@@ -89,6 +97,8 @@ class Job:
     request: dict[str, Any]
     created: float
     updated: float
+    started: float | None
+    """When its latest run began."""
     attempts: int
     error: str | None
     files: tuple[str, ...]
@@ -104,6 +114,7 @@ def _job(row: sqlite3.Row) -> Job:
         request=json.loads(row["request"]),
         created=row["created"],
         updated=row["updated"],
+        started=row["started"],
         attempts=row["attempts"],
         error=row["error"],
         files=tuple(json.loads(row["files"])),
@@ -144,9 +155,12 @@ class JobStore:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def submit(self, kind: str, request: dict[str, Any], idempotency_key: str | None = None) -> tuple[Job, bool]:
-        """Queue a job; returns it and whether it is new. The same `idempotency_key` with the same request returns
-        the job made the first time (a client retrying after a lost response); with another request it is an
+    def submit(
+        self, kind: str, request: dict[str, Any], idempotency_key: str | None = None, job_id: str | None = None
+    ) -> tuple[Job, bool]:
+        """Queue a job (as `job_id`, one from `new_job_id`, when its files were put in place under that id first);
+        returns it and whether it is new. The same `idempotency_key` with the same request returns the job made
+        the first time (a client retrying after a lost response); with another request it is an
         `IdempotencyConflict`."""
         body = json.dumps(request, sort_keys=True, ensure_ascii=False)
         with self._write() as db:
@@ -159,7 +173,7 @@ class JobStore:
                         )
                     return _job(row), False
             now = time.time()
-            job_id = f"job_{secrets.token_hex(8)}"
+            job_id = job_id or new_job_id()
             db.execute(
                 "INSERT INTO jobs (id, kind, state, request, idempotency_key, created, updated) VALUES (?,?,?,?,?,?,?)",
                 (job_id, kind, JobState.QUEUED, body, idempotency_key, now, now),
@@ -196,9 +210,10 @@ class JobStore:
             ).fetchone()
             if row is None:
                 return None
+            now = time.time()
             db.execute(
-                "UPDATE jobs SET state = ?, attempts = attempts + 1, updated = ? WHERE id = ?",
-                (JobState.RUNNING, time.time(), row["id"]),
+                "UPDATE jobs SET state = ?, attempts = attempts + 1, updated = ?, started = ? WHERE id = ?",
+                (JobState.RUNNING, now, now, row["id"]),
             )
             return _job(db.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
 

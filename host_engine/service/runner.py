@@ -1,0 +1,135 @@
+"""Runs the service's queued jobs in this process: a worker thread claims a job from the store, dubs it stage by
+stage (the store keeps each stage's progress and checkpoint), moves its outputs into the job's `files` folder and
+marks it done; a failure is one line on the job, a cancellation stops it at its next progress report.
+
+Each job lives in `DATA/jobs/<id>/`: `input/` (the upload), `work/` (kept between runs: what a killed run
+finished is not done again) and `files/` (what the client downloads).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host_engine.dub.job import DubRequest, ProgressHook, dub
+from host_engine.engines import Engines
+from host_engine.errors import HostEngineError
+from host_engine.service.store import Job, JobStore
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 0.5
+"""How often an idle worker looks for a queued job."""
+
+
+class Cancelled(Exception):
+    """The job was cancelled while it ran."""
+
+
+@dataclass(frozen=True)
+class StoreCheckpoints:
+    """A job's stage checkpoints, in the store (`dub.job.Checkpoints`)."""
+
+    store: JobStore
+    job_id: str
+
+    def get(self, stage: str, lang: str = "") -> Any | None:
+        return self.store.checkpoints(self.job_id).get((stage, lang))
+
+    def put(self, stage: str, value: Any, lang: str = "") -> None:
+        self.store.checkpoint(self.job_id, stage, value, lang)
+
+
+def job_folder(data: Path, job_id: str) -> Path:
+    return data / "jobs" / job_id
+
+
+class Runner:
+    """`workers` threads taking queued jobs until `stop`. At `start`, jobs a stopped service left running are
+    queued again (`JobStore.recover`)."""
+
+    def __init__(self, store: JobStore, data: Path, engines: Engines, workers: int = 1) -> None:
+        self.store = store
+        self.data = data
+        self.engines = engines
+        self.workers = workers
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.busy = 0
+        """Workers running a job now."""
+
+    def start(self) -> None:
+        again, failed = self.store.recover()
+        if again or failed:
+            log.warning("resuming %d job(s) the last run left running; failed %d tried too often", len(again),
+                        len(failed))  # fmt: skip
+        self._threads = [
+            threading.Thread(target=self._work, name=f"job-worker-{n}", daemon=True) for n in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, seconds: float = 5.0) -> None:
+        """Stop taking jobs; a job running stays running in the store and resumes at the next start."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(seconds)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job = self.store.claim()
+            if job is None:
+                self._stop.wait(IDLE_SECONDS)
+                continue
+            self.busy += 1
+            try:
+                self.run(job)
+            finally:
+                self.busy -= 1
+
+    def run(self, job: Job) -> None:
+        """Run one claimed job to its end: done, failed (one line), or cancelled (its folder removed)."""
+        folder = job_folder(self.data, job.id)
+        files = folder / "files"
+        log.info("job %s: running (attempt %d)", job.id, job.attempts)
+        try:
+            dub(self._request(job, folder), self.engines, self._progress(job.id), work=folder / "work",
+                checkpoints=StoreCheckpoints(self.store, job.id))  # fmt: skip
+        except Cancelled:
+            log.info("job %s: cancelled", job.id)
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        except HostEngineError as exc:
+            log.warning("job %s: failed: %s", job.id, exc)
+            self.store.fail(job.id, str(exc))
+            return
+        except Exception as exc:
+            log.exception("job %s: failed", job.id)
+            self.store.fail(job.id, f"internal error ({type(exc).__name__}); the service log has the details")
+            return
+        produced = sorted(path for path in files.iterdir() if path.is_file() and not path.name.startswith("."))
+        if not self.store.finish(job.id, [p.name for p in produced], sum(p.stat().st_size for p in produced)):
+            shutil.rmtree(folder, ignore_errors=True)  # cancelled as it finished
+        log.info("job %s: done, %d files", job.id, len(produced))
+
+    def _request(self, job: Job, folder: Path) -> DubRequest:
+        request = job.request
+        return DubRequest(
+            input=folder / "input" / request["filename"],
+            targets=tuple(request["to"]),
+            out_dir=folder / "files",
+            source_lang=request.get("src"),
+            voices=dict(request.get("voices", {})),
+        )
+
+    def _progress(self, job_id: str) -> ProgressHook:
+        def report(stage: str, done: int, total: int) -> None:
+            name, _, lang = stage.partition(" ")
+            if not self.store.progress(job_id, name, done, total, lang):
+                raise Cancelled
+
+        return report

@@ -1,0 +1,151 @@
+"""`host-engine service`'s jobs API end to end, as a studio's tools use it over HTTP: a clip uploaded, its progress
+streamed, the dubbed MP4 downloaded; a retried submit; bad submits refused with one line; and `kill -9` of the
+service in the middle of a batch of four, after which a restarted service finishes all four exactly once,
+without transcribing or dubbing again what the killed run had finished."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+from served import TOKEN, Served, served
+
+from host_engine.media import probe
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def short_clip(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's first 6 s."""
+    path = tmp_path_factory.mktemp("clips") / "replay.mp4"
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)]
+    subprocess.run(command, check=True)
+    return path
+
+
+def _submit(service: Served, clip: Path, to: str = "es", key: str | None = None, **fields: str) -> httpx.Response:
+    headers = {**AUTH, **({"Idempotency-Key": key} if key else {})}
+    with clip.open("rb") as upload:
+        return httpx.post(f"{service.url}/v1/jobs/dub", headers=headers, files={"file": (clip.name, upload)},
+                          data={"to": to, "src": "en", **fields}, timeout=60)  # fmt: skip
+
+
+def _job(service: Served, job_id: str) -> dict:
+    return httpx.get(f"{service.url}/v1/jobs/{job_id}", headers=AUTH, timeout=10).json()
+
+
+def _until(check: Callable[[], T], seconds: float = 600) -> T:
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+    return result
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Served, Path]]:
+    with served("service", "--data", str(tmp_path / "data"), folder=tmp_path) as handle:
+        yield handle, tmp_path / "data"
+
+
+def test_a_clip_is_dubbed_through_the_api_with_progress_as_events(service, short_clip: Path) -> None:
+    server, _ = service
+    reply = _submit(server, short_clip, key="replay-1")
+    assert reply.status_code == 202, reply.text
+    job = reply.json()
+    assert job["state"] == "queued" and "filename" in job["request"] and "input" not in job["request"]
+    assert _submit(server, short_clip, key="replay-1").json()["id"] == job["id"]  # a retry, not a second job
+    assert _submit(server, short_clip, to="pt", key="replay-1").status_code == 409
+    seen = []
+    with httpx.stream("GET", f"{server.url}/v1/jobs/{job['id']}/events", headers=AUTH, timeout=600) as events:
+        for line in events.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line.removeprefix("data: ")))
+    assert seen[-1]["state"] == "done", seen[-1]
+    progress = [event["progress"] for event in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0 and any(0 < p < 1 for p in progress)
+    assert any(event["eta_seconds"] for event in seen if event["state"] == "running")
+    files = seen[-1]["files"]
+    assert {"replay.dub.mp4", "replay.es.srt", "replay.en.vtt", "replay.report.json"} <= set(files)
+    video = httpx.get(f"{server.url}/v1/jobs/{job['id']}/files/replay.dub.mp4", headers=AUTH, timeout=60)
+    assert video.status_code == 200
+    path = server.log.parent / "downloaded.mp4"
+    path.write_bytes(video.content)
+    assert probe(path).duration == pytest.approx(6.0, abs=0.2)
+    srt = httpx.get(f"{server.url}/v1/jobs/{job['id']}/files/replay.es.srt", headers=AUTH, timeout=10).text
+    assert "-->" in srt
+    listed = httpx.get(f"{server.url}/v1/jobs", headers=AUTH, params={"state": "done"}, timeout=10).json()
+    assert [j["id"] for j in listed["data"]] == [job["id"]] and not listed["has_more"]
+    assert "service_jobs" in httpx.get(f"{server.url}/metrics", headers=AUTH, timeout=10).text
+    gone = httpx.delete(f"{server.url}/v1/jobs/{job['id']}", headers=AUTH, timeout=10).json()
+    assert gone["deleted"] and httpx.get(f"{server.url}/v1/jobs/{job['id']}", headers=AUTH).status_code == 404
+
+
+def test_bad_submits_and_requests_get_one_line_and_no_job(service, short_clip: Path, tmp_path: Path) -> None:
+    server, data = service
+    assert _submit(server, short_clip, to="xx").json()["error"]["message"].startswith("unsupported language 'xx'")
+    empty, garbage = tmp_path / "empty.mp4", tmp_path / "garbage.mp4"
+    empty.write_bytes(b"")
+    garbage.write_bytes(b"not a video" * 100)
+    assert "empty.mp4: the file is empty" in _submit(server, empty).json()["error"]["message"]
+    assert "garbage.mp4" in _submit(server, garbage).json()["error"]["message"]
+    refused = _submit(server, short_clip, voices="es=pt-espeak").json()["error"]["message"]
+    assert "no voice 'pt-espeak' for 'es'" in refused
+    assert httpx.get(f"{server.url}/v1/jobs", headers=AUTH).json()["data"] == []
+    assert not list((data / "jobs").glob("*"))  # nothing staged is left behind
+    assert httpx.get(f"{server.url}/v1/jobs").status_code == 401
+    assert httpx.get(f"{server.url}/v1/jobs/..%2F..%2Fetc", headers=AUTH).status_code in (404, 422)
+    job = _submit(server, short_clip).json()
+    missing = httpx.get(f"{server.url}/v1/jobs/{job['id']}/files/..%2Fjobs.sqlite3", headers=AUTH)
+    assert missing.status_code == 404
+    cancelled = httpx.delete(f"{server.url}/v1/jobs/{job['id']}", headers=AUTH).json()
+    assert cancelled["state"] == "cancelled"
+
+
+def test_a_killed_service_finishes_its_batch_exactly_once_after_a_restart(short_clip: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with served("service", "--data", str(data), folder=tmp_path) as first:
+        ids = [_submit(first, short_clip, to="es,pt").json()["id"] for _ in range(4)]
+
+        def dubbed_one_language() -> str | None:
+            for job_id in ids:
+                if any(s["stage"] == "dub" for s in _job(first, job_id)["stages"]):
+                    return job_id
+            return None
+
+        interrupted = _until(dubbed_one_language)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait()
+    assert _job_state_offline(data, interrupted) == "running"
+    with served("service", "--data", str(data), folder=tmp_path) as second:
+        finished = _until(lambda: all(_job(second, i)["state"] in ("done", "failed") for i in ids) and ids)
+        jobs = {job_id: _job(second, job_id) for job_id in finished}
+        assert {j["state"] for j in jobs.values()} == {"done"}, jobs
+        assert jobs[interrupted]["attempts"] == 2
+        report = httpx.get(f"{second.url}/v1/jobs/{interrupted}/files/replay.report.json", headers=AUTH).json()
+        assert report["targets"] == ["es", "pt"] and "transcribe" not in report["stages"]
+        assert report["stages"]["synthesize"] > 0  # Portuguese only: Spanish was done before the kill
+        assert all(j["attempts"] == 1 for i, j in jobs.items() if i != interrupted)
+        listed = httpx.get(f"{second.url}/v1/jobs", headers=AUTH).json()["data"]
+        assert sorted(j["id"] for j in listed) == sorted(ids)  # no job lost, none made twice
+
+
+def _job_state_offline(data: Path, job_id: str) -> str:
+    from host_engine.service.store import JobStore
+
+    store = JobStore(data / "jobs.sqlite3")
+    try:
+        job = store.get(job_id)
+        assert job is not None
+        return str(job.state)
+    finally:
+        store.close()
