@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from host_engine.live.session import LiveRequest
     from host_engine.live.sources import AudioSource
     from host_engine.server.auth import Access
+    from host_engine.server.jobs_client import JobsClient
 
 app = typer.Typer(
     help="Offline-first AI virtual host and multilingual translation worker.",
@@ -36,7 +37,10 @@ models_app = typer.Typer(help="List, install and verify models (manifests in mod
 app.add_typer(models_app, name="models")
 avatar_app = typer.Typer(help="Avatar packs (voices/avatars/) and lip-synced renders.", no_args_is_help=True)
 app.add_typer(avatar_app, name="avatar")
+jobs_app = typer.Typer(help="Dubbing jobs on a `host-engine service` (its /v1/jobs API).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
+DEFAULT_SERVICE_URL = "http://127.0.0.1:8780"
 out = Console() if sys.stdout.isatty() else Console(width=200)
 """Piped output gets wide lines, so tables stay one row per model for grep and scripts."""
 err = Console(stderr=True)
@@ -537,6 +541,105 @@ def service(
     retention = Retention(keep_days, int(keep_gb * 1024**3))
     app = create_service_app(access, folder, workers=workers, retention=retention)
     uvicorn.Server(server_config(app, host, port)).run()
+
+
+ServiceUrl = Annotated[str, typer.Option("--url", help="The service.")]
+ServiceToken = Annotated[
+    Path | None, typer.Option("--token-file", help="Default: $HOST_ENGINE_TOKEN, else the local service's token file.")
+]
+JobId = Annotated[str, typer.Argument(help="A job id (job_...).")]
+
+
+def _jobs(url: str, token_file: Path | None) -> JobsClient:
+    from host_engine.server.jobs_client import JobsClient, local_token
+
+    return JobsClient(url, local_token(token_file))
+
+
+@jobs_app.command("submit")
+def jobs_submit(
+    clip: Annotated[Path, typer.Argument(help="A recorded stream or clip (audio or video).")],
+    to: Annotated[str, typer.Option("--to", help="Target languages, comma-separated: es,pt")],
+    src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
+    voice: Annotated[list[str] | None, typer.Option("--voice", help="LANG=PROFILE; repeatable.")] = None,
+    key: Annotated[str | None, typer.Option(help="Idempotency key: submitting again returns the same job.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow the job to its end.")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="With --wait: download its files here.")] = None,
+    url: ServiceUrl = DEFAULT_SERVICE_URL,
+    token_file: ServiceToken = None,
+) -> None:
+    """Upload a clip for dubbing; prints the job id (and with --wait, follows it)."""
+    client = _jobs(url, token_file)
+    job = client.submit(clip, to, src, ",".join(voice or []), key)
+    out.print(job["id"])
+    if wait:
+        _follow(client, job["id"], out_dir)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    state: Annotated[str | None, typer.Option(help="queued, running, done, failed or cancelled.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    url: ServiceUrl = DEFAULT_SERVICE_URL,
+    token_file: ServiceToken = None,
+) -> None:
+    """The newest jobs."""
+    table = Table("id", "state", "progress", "file", "to", "error")
+    for job in _jobs(url, token_file).jobs(state, limit)["data"]:
+        request = job["request"]
+        table.add_row(job["id"], job["state"], f"{job['progress']:.0%}", request.get("filename", ""),
+                      ",".join(request.get("to", [])), escape(job["error"] or ""))  # fmt: skip
+    out.print(table)
+
+
+@jobs_app.command("status")
+def jobs_status(job_id: JobId, url: ServiceUrl = DEFAULT_SERVICE_URL, token_file: ServiceToken = None) -> None:
+    """One job as JSON: state, progress by stage and language, ETA, error, files."""
+    sys.stdout.write(json.dumps(_jobs(url, token_file).job(job_id), ensure_ascii=False, indent=2) + "\n")
+
+
+@jobs_app.command("wait")
+def jobs_wait(
+    job_id: JobId,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Download its files here once done.")] = None,
+    url: ServiceUrl = DEFAULT_SERVICE_URL,
+    token_file: ServiceToken = None,
+) -> None:
+    """Follow a job to its end with a progress bar; exit 1 if it failed or was cancelled."""
+    _follow(_jobs(url, token_file), job_id, out_dir)
+
+
+@jobs_app.command("download")
+def jobs_download(
+    job_id: JobId,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write its files into.")] = Path("."),
+    url: ServiceUrl = DEFAULT_SERVICE_URL,
+    token_file: ServiceToken = None,
+) -> None:
+    """Every file of a finished job."""
+    for path in _jobs(url, token_file).download(job_id, out_dir):
+        out.print(str(path), highlight=False)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: JobId, url: ServiceUrl = DEFAULT_SERVICE_URL, token_file: ServiceToken = None) -> None:
+    """Cancel a queued or running job; a finished one is deleted with its files."""
+    job = _jobs(url, token_file).cancel(job_id)
+    out.print(f"{job['id']}: {'deleted' if job.get('deleted') else job['state']}", highlight=False)
+
+
+def _follow(client: JobsClient, job_id: str, out_dir: Path | None) -> None:
+    job = client.job(job_id)
+    with stage_progress() as progress:
+        for job in client.events(job_id):
+            progress(job_id, round(job["progress"] * 1000), 1000)
+    if job["state"] != "done":
+        err.print(f"{job_id}: {job['state']}{': ' + job['error'] if job['error'] else ''}", markup=False)
+        raise typer.Exit(1)
+    err.print(f"{job_id}: done, {len(job['files'])} files", highlight=False)
+    if out_dir is not None:
+        for path in client.download(job_id, out_dir):
+            out.print(str(path), highlight=False)
 
 
 @contextmanager

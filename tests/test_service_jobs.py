@@ -6,8 +6,10 @@ without transcribing or dubbing again what the killed run had finished."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -149,3 +151,28 @@ def _job_state_offline(data: Path, job_id: str) -> str:
         return str(job.state)
     finally:
         store.close()
+
+
+def test_the_command_line_client_submits_follows_and_downloads(service, short_clip: Path, tmp_path: Path) -> None:
+    server, _ = service
+    environment = {**os.environ, "HOST_ENGINE_TOKEN": TOKEN}
+
+    def jobs(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "host_engine", "jobs", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600)
+
+    url = ("--url", server.url)
+    submitted = jobs("submit", str(short_clip), "--to", "es", "--src", "en", "--wait", "--out", str(tmp_path / "got"),
+                     *url)  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.splitlines()[0]
+    assert "done" in submitted.stderr
+    assert (tmp_path / "got" / "replay.dub.mp4").is_file() and (tmp_path / "got" / "replay.es.vtt").is_file()
+    assert json.loads(jobs("status", job_id, *url).stdout)["state"] == "done"
+    assert job_id in jobs("list", "--state", "done", *url).stdout
+    assert jobs("cancel", job_id, *url).stdout.strip() == f"{job_id}: deleted"
+    lost = jobs("status", job_id, *url)
+    assert lost.returncode == 2 and lost.stderr.strip().endswith(f"404: no job {job_id}")
+    unreachable = jobs("list", "--url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 2 and "cannot reach the service" in unreachable.stderr
+    assert "Traceback" not in lost.stderr + unreachable.stderr
