@@ -37,7 +37,16 @@ class MediaInfo:
     has_audio: bool
 
 
+MEDIA_FORMATS = frozenset({
+    "mov", "mp4", "m4a", "3gp", "matroska", "webm", "mpegts", "mpeg", "flv", "avi", "asf", "wav", "w64", "mp3",
+    "flac", "ogg", "aac", "aiff", "caf", "amr", "au", "wv",
+})  # fmt: skip
+"""FFmpeg demuxers a file is read with: audio and video containers. Not playlists or lists of files (hls, concat,
+dash, sdp: an uploaded playlist would make FFmpeg read a file of the server's, or open a network address)."""
+
+
 def _open(path: Path) -> av.container.InputContainer:
+    """`path` opened for reading media, local files only (no protocol but `file`), in one of `MEDIA_FORMATS`."""
     if not path.exists():
         raise BadInputError(f"{path}: no such file")
     if path.is_dir():
@@ -45,9 +54,14 @@ def _open(path: Path) -> av.container.InputContainer:
     if path.stat().st_size == 0:
         raise BadInputError(f"{path}: the file is empty (0 bytes)")
     try:
-        return av.open(str(path))
+        container = av.open(str(path), options={"protocol_whitelist": "file"})
     except av.FFmpegError:
         raise BadInputError(f"{path}: not a media file FFmpeg can read (corrupt or unknown format)") from None
+    if not set(container.format.name.split(",")) & MEDIA_FORMATS:
+        container.close()
+        raise BadInputError(f"{path}: a '{container.format.name}' file is not taken as media (playlists and lists of "
+                            "other files are refused); send the audio or video itself")  # fmt: skip
+    return container
 
 
 def probe(path: Path) -> MediaInfo:

@@ -55,7 +55,7 @@ def test_speech_in_the_texts_language_comes_back_as_its_words(client: openai.Ope
     spoken = client.audio.speech.create(model="tts-1", voice="alloy", input="¿Cuánto cuesta la chaqueta de lluvia?")
     mp3 = tmp_path / "speech.mp3"
     mp3.write_bytes(spoken.content)
-    assert spoken.response.headers["content-type"] == "audio/mp3"
+    assert spoken.response.headers["content-type"] == "audio/mpeg"
     assert 1.0 < decode_audio(mp3).size / 16000 < 6.0
     with mp3.open("rb") as audio:
         heard = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="verbose_json")
@@ -96,7 +96,9 @@ def test_models_are_listed(client: openai.OpenAI) -> None:
     assert {"whisper-1", "tts-1"} <= {model.id for model in client.models.list()}
 
 
-def test_careless_and_hostile_clients_get_one_clear_error(client: openai.OpenAI, service: Served) -> None:
+def test_careless_and_hostile_clients_get_one_clear_error(
+    client: openai.OpenAI, service: Served, librivox: Path
+) -> None:
     stranger = openai.OpenAI(base_url=f"{service.url}/v1", api_key="wrong-token", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         stranger.models.list()
@@ -106,6 +108,10 @@ def test_careless_and_hostile_clients_get_one_clear_error(client: openai.OpenAI,
         client.audio.transcriptions.create(model="whisper-1", file=("..", io.BytesIO(b"")))
     with pytest.raises(openai.BadRequestError, match=r"clip\.mp3: .*(corrupt|invalid|cannot)"):
         client.audio.transcriptions.create(model="whisper-1", file=("clip.mp3", io.BytesIO(b"\x00garbage" * 500)))
+    segment = librivox / "sense_and_sensibility_01_austen_64kb-0870.wav"  # a file of the server's: never read out
+    playlist = b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + str(segment).encode() + b"\n"
+    with pytest.raises(openai.BadRequestError, match=r"clip\.m3u8: (a 'hls' file is not taken|not a media file)"):
+        client.audio.transcriptions.create(model="whisper-1", file=("clip.m3u8", io.BytesIO(playlist)))
     with pytest.raises(openai.BadRequestError, match="not served here"):
         client.audio.speech.create(model="no-such-model", voice="alloy", input="hello")
     with pytest.raises(openai.UnprocessableEntityError, match="speed: Input should be less than or equal to 2"):

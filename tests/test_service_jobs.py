@@ -100,6 +100,12 @@ def test_bad_submits_and_requests_get_one_line_and_no_job(service, short_clip: P
     garbage.write_bytes(b"not a video" * 100)
     assert "empty.mp4: the file is empty" in _submit(server, empty).json()["error"]["message"]
     assert "garbage.mp4" in _submit(server, garbage).json()["error"]["message"]
+    playlist, silent_video = tmp_path / "list.m3u8", tmp_path / "silent.mp4"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n{short_clip}\n#EXT-X-ENDLIST\n")
+    assert "list.m3u8: a 'hls' file is not taken as media" in _submit(server, playlist).json()["error"]["message"]
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(short_clip), "-an", "-c", "copy",
+                    str(silent_video)], check=True)  # fmt: skip
+    assert _submit(server, silent_video).json()["error"]["message"] == "silent.mp4: has no sound to dub"
     refused = _submit(server, short_clip, voices="es=pt-espeak").json()["error"]["message"]
     assert "no voice 'pt-espeak' for 'es'" in refused
     assert httpx.get(f"{server.url}/v1/jobs", headers=AUTH).json()["data"] == []

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from host_engine.errors import HostEngineError
 from host_engine.service.store import MAX_ATTEMPTS, IdempotencyConflict, JobState, JobStore
 
 DUB = {"input": "clip.mp4", "to": ["pt", "es"]}
 
 _KILLED_MID_RUN = """
 import os, signal, sys
+from host_engine.errors import HostEngineError
 from host_engine.service.store import JobStore
 store = JobStore(__import__("pathlib").Path(sys.argv[1]))
 ids = [store.submit("dub", {"input": f"clip{n}.mp4", "to": ["pt"]})[0].id for n in range(4)]
@@ -79,7 +81,8 @@ def test_a_cancelled_job_stays_cancelled_whatever_its_executor_reports(store: Jo
     job, _ = store.submit("dub", DUB)
     store.claim()
     assert store.progress(job.id, "translate", 1, 5, lang="pt")
-    assert store.cancel(job.id).state is JobState.CANCELLED
+    assert store.cancel(job.id) == (store.get(job.id), JobState.RUNNING)
+    assert store.get(job.id).state is JobState.CANCELLED
     assert not store.progress(job.id, "translate", 2, 5, lang="pt")  # the executor's cue to stop
     assert not store.finish(job.id, ["clip.dub.mp4"], 1000)
     assert store.get(job.id).state is JobState.CANCELLED and store.get(job.id).files == ()
@@ -90,7 +93,7 @@ def test_a_finished_job_is_not_cancelled_and_keeps_its_files(store: JobStore) ->
     job, _ = store.submit("dub", DUB)
     store.claim()
     assert store.finish(job.id, ["clip.dub.mp4", "clip.pt.srt"], 2048)
-    assert store.cancel(job.id).state is JobState.DONE
+    assert store.cancel(job.id)[0].state is JobState.DONE
     assert store.get(job.id).files == ("clip.dub.mp4", "clip.pt.srt")
 
 
@@ -119,6 +122,11 @@ def test_pages_run_newest_first_and_filter_by_state(store: JobStore) -> None:
     third = store.page(limit=2, after=second[-1].id)
     assert [j.id for j in first + second + third] == ids[::-1]
     assert [j.id for j in store.page(state=JobState.RUNNING)] == [ids[0]]
+    store.claim()
+    store.cancel(ids[1])
+    store.delete(ids[1])
+    with pytest.raises(HostEngineError, match=f"job {ids[1]} is gone"):
+        store.page(limit=2, after=ids[1])
 
 
 def test_retention_drops_old_jobs_then_the_oldest_past_the_size_budget(store: JobStore) -> None:

@@ -379,7 +379,7 @@ def _report(
         for i, cue in enumerate(cues)
     ]  # fmt: skip
     return {
-        "input": str(request.input),
+        "input": request.input.name,
         "duration": round(duration, 3),
         "source_lang": source,
         "targets": list(dubbed),

@@ -28,7 +28,7 @@ from fastapi import Path as RoutePath
 from fastapi.responses import FileResponse, StreamingResponse
 
 from host_engine.engines import Engines
-from host_engine.errors import HostEngineError
+from host_engine.errors import BadInputError, HostEngineError
 from host_engine.languages import get_language, parse_language_list
 from host_engine.media import probe
 from host_engine.server.uploads import save_upload
@@ -46,6 +46,8 @@ from host_engine.service.store import (
 
 MAX_CLIP_BYTES = 4 * 1024**3
 """A clip upload's cap (a few hours of 1080p replay)."""
+MAX_QUEUED = 200
+"""Jobs waiting at most; a submit past it is refused (429) before its upload is kept."""
 EVENT_SECONDS = 0.5
 """How often an events stream looks at its job."""
 KEEPALIVE_SECONDS = 15.0
@@ -57,6 +59,8 @@ JobId = Annotated[str, RoutePath(pattern=JOB_ID)]
 
 
 def job_routes(store: JobStore, data: Path, engines: Engines) -> APIRouter:
+    """The routes; those that only read or write the store are plain functions (FastAPI runs them in its thread
+    pool): a store busy with a worker's write never stalls the event loop."""
     routes = APIRouter(prefix="/v1/jobs")
 
     def found(job_id: str) -> Job:
@@ -78,66 +82,75 @@ def job_routes(store: JobStore, data: Path, engines: Engines) -> APIRouter:
             request = _dub_request(engines, to, src, voices)
         except HostEngineError as exc:
             raise HTTPException(400, str(exc)) from None
+        if (await asyncio.to_thread(store.counts))[JobState.QUEUED] >= MAX_QUEUED:
+            raise HTTPException(429, f"{MAX_QUEUED} jobs are queued; submit again later", headers={"Retry-After": "60"})
         job_id = new_job_id()
         staged = job_folder(data, job_id)
         try:
             clip, digest = await save_upload(file, staged / "input")
-            await asyncio.to_thread(probe, clip)
-            job, new = store.submit("dub", {**request, "filename": clip.name, "sha256": digest}, idempotency_key,
-                                    job_id)  # fmt: skip
+            if not (await asyncio.to_thread(probe, clip)).has_audio:
+                raise BadInputError(f"{clip.name}: has no sound to dub")
+            body = {**request, "filename": clip.name, "sha256": digest}
+            job, new = await asyncio.to_thread(store.submit, "dub", body, idempotency_key, job_id)
         except HostEngineError as exc:
-            shutil.rmtree(staged, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, staged, True)
             status = 409 if isinstance(exc, IdempotencyConflict) else 400
-            raise HTTPException(status, str(exc).replace(str(staged / "input") + "/", "")) from None
+            raise HTTPException(status, str(exc).replace(f"{staged / 'input'}/", "")) from None
         except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, staged, True)
             raise
         if not new:
-            shutil.rmtree(staged, ignore_errors=True)
-        return view(store, job)
+            await asyncio.to_thread(shutil.rmtree, staged, True)
+        return await asyncio.to_thread(view, store, job)
 
     @routes.get("")
-    async def listing(
+    def listing(
         state: JobState | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         after: Annotated[str | None, Query(pattern=JOB_ID)] = None,
     ) -> dict[str, Any]:
-        jobs = store.page(state, limit + 1, after)
+        try:
+            jobs = store.page(state, limit + 1, after)
+        except HostEngineError as exc:
+            raise HTTPException(400, str(exc)) from None
         shown = jobs[:limit]
         return {"data": [view(store, job) for job in shown], "has_more": len(jobs) > limit,
                 "last_id": shown[-1].id if shown else None}  # fmt: skip
 
     @routes.get("/{job_id}")
-    async def status(job_id: JobId) -> dict[str, Any]:
+    def status(job_id: JobId) -> dict[str, Any]:
         return view(store, found(job_id))
 
     @routes.get("/{job_id}/events")
-    async def events(job_id: JobId) -> StreamingResponse:
+    def events(job_id: JobId) -> StreamingResponse:
         found(job_id)
         return StreamingResponse(_events(store, job_id), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})  # fmt: skip
 
     @routes.get("/{job_id}/files/{name}")
-    async def download(job_id: JobId, name: Annotated[str, RoutePath(max_length=200)]) -> FileResponse:
+    def download(job_id: JobId, name: Annotated[str, RoutePath(max_length=200)]) -> FileResponse:
         job = found(job_id)
-        if name not in job.files:  # only names the job listed: never a path the client makes up
+        path = job_folder(data, job_id) / "files" / name
+        if name not in job.files or not path.is_file():  # only names the job listed: never a path a client made up
             raise HTTPException(404, f"job {job_id} has no file {name!r}; it has: {', '.join(job.files) or 'none'}")
-        return FileResponse(job_folder(data, job_id) / "files" / name, filename=name)
+        return FileResponse(path, filename=name)
 
     @routes.delete("/{job_id}")
-    async def cancel(job_id: JobId) -> dict[str, Any]:
+    def cancel(job_id: JobId) -> dict[str, Any]:
         """A queued or running job is cancelled (a running one stops at its next step); a finished one is deleted
         with its files."""
         job = found(job_id)
         if job.state in FINISHED:
-            await asyncio.to_thread(shutil.rmtree, job_folder(data, job_id), True)
             store.delete(job_id)
+            shutil.rmtree(job_folder(data, job_id), ignore_errors=True)
             return {**view(store, job), "deleted": True}
         cancelled = store.cancel(job_id)
-        assert cancelled is not None
-        if job.state is JobState.QUEUED:
-            await asyncio.to_thread(shutil.rmtree, job_folder(data, job_id), True)
-        return view(store, cancelled)
+        if cancelled is None:
+            raise HTTPException(404, f"no job {job_id}")
+        after, was = cancelled
+        if was is JobState.QUEUED:  # no worker has it: its folder goes now (a running one's, when it stops)
+            shutil.rmtree(job_folder(data, job_id), ignore_errors=True)
+        return view(store, after)
 
     return routes
 
@@ -161,13 +174,17 @@ def _dub_request(engines: Engines, to: str, src: str | None, voices: str) -> dic
 
 
 def view(store: JobStore, job: Job, now: float | None = None) -> dict[str, Any]:
-    """A job as clients see it: no server paths; progress 0-1 over its stages; ETA while it runs."""
+    """A job as clients see it: no server paths; progress 0-1 over its stages; ETA while it runs, from the pace of
+    this run (what an earlier run did counts as done, not as speed)."""
     stages = store.stages(job.id)
-    progress = 1.0 if job.state is JobState.DONE else _progress(stages, len(job.request.get("to", [])))
+    targets = len(job.request.get("to", []))
+    progress = 1.0 if job.state is JobState.DONE else _progress(stages, targets)
     eta = None
-    if job.state is JobState.RUNNING and job.started is not None and 0 < progress < 1:
-        elapsed = (now or time.time()) - job.started
-        eta = round(elapsed * (1 - progress) / progress, 1)
+    if job.state is JobState.RUNNING and job.started is not None and progress < 1:
+        before = _progress([s for s in stages if s.updated < job.started], targets)
+        elapsed = (time.time() if now is None else now) - job.started
+        if progress > before:
+            eta = round(elapsed * (1 - progress) / (progress - before), 1)
     return {
         "id": job.id,
         "object": "job",
@@ -194,14 +211,14 @@ def _progress(stages: list[Stage], targets: int) -> float:
 
 async def _events(store: JobStore, job_id: str) -> AsyncIterator[str]:
     """The job's view each time it changes (and a comment line now and then, so proxies keep the stream), until it
-    ends or is deleted."""
+    ends or is deleted (`event: deleted`)."""
     last, quiet = None, 0.0
     while True:
-        job = store.get(job_id)
+        job = await asyncio.to_thread(store.get, job_id)
         if job is None:
             yield f"event: deleted\ndata: {json.dumps({'id': job_id})}\n\n"
             return
-        shown = json.dumps(view(store, job), ensure_ascii=False)
+        shown = json.dumps(await asyncio.to_thread(view, store, job), ensure_ascii=False)
         if shown != last:
             last, quiet = shown, 0.0
             yield f"data: {shown}\n\n"

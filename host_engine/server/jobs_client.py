@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -69,9 +70,16 @@ class JobsClient:
                 if stream.status_code >= 400:
                     stream.read()
                     raise HostEngineError(f"the service said {stream.status_code}: {_message(stream)}")
+                event = "message"
                 for line in stream.iter_lines():
-                    if line.startswith("data: "):
+                    if line.startswith("event: "):
+                        event = line.removeprefix("event: ")
+                    elif line.startswith("data: ") and event == "deleted":
+                        raise HostEngineError(f"job {job_id} was deleted")
+                    elif line.startswith("data: "):
                         yield json.loads(line.removeprefix("data: "))
+                    elif not line:
+                        event = "message"
         except httpx.HTTPError as exc:
             raise HostEngineError(f"lost the service at {self._http.base_url}: {exc}") from None
 
@@ -82,7 +90,7 @@ class JobsClient:
         for name in self.job(job_id)["files"]:
             target = folder / Path(name).name
             partial = target.with_name(f".{target.name}.partial")
-            with self._http.stream("GET", f"/v1/jobs/{job_id}/files/{name}", timeout=None) as stream:
+            with self._http.stream("GET", f"/v1/jobs/{job_id}/files/{quote(name)}", timeout=None) as stream:
                 if stream.status_code >= 400:
                     stream.read()
                     raise HostEngineError(f"the service said {stream.status_code}: {_message(stream)}")

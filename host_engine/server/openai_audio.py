@@ -20,6 +20,7 @@ than left hanging.
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Request, Uplo
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host_engine.asr import Segment, TranscriptInfo
 from host_engine.engines import Engines
@@ -40,6 +42,8 @@ from host_engine.server.uploads import save_upload
 from host_engine.speech import speak_line
 from host_engine.transcript import render_transcript, transcribe_file
 
+log = logging.getLogger(__name__)
+
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """OpenAI's own cap on an audio upload."""
 MAX_SPEECH_CHARS = 4096
@@ -50,6 +54,8 @@ WAITING = 8
 """Requests waiting for a worker, at most; one more is refused with 429."""
 PCM_RATE = 24000
 """OpenAI's `pcm` speech: 16-bit little-endian mono at 24 kHz."""
+MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac", "wav": "audio/wav",
+               "pcm": "audio/pcm"}  # fmt: skip
 SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 """Accepted as names of host-engine's voices (voices/*.yaml), so clients written for OpenAI need no change."""
 TRANSCRIPTION_ALIAS = "whisper-1"
@@ -163,7 +169,7 @@ def audio_routes(engines: Engines, workers: Workers | None = None) -> APIRouter:
             audio, rate = await workers.run(_speak, engines, body)
         except HostEngineError as exc:
             raise HTTPException(400, str(exc)) from None
-        media_type = "audio/pcm" if body.response_format == "pcm" else f"audio/{body.response_format}"
+        media_type = MEDIA_TYPES[body.response_format]
         return Response(await asyncio.to_thread(encode_audio, audio, rate, body.response_format), media_type=media_type)
 
     @routes.post("/translations")
@@ -187,7 +193,7 @@ def audio_routes(engines: Engines, workers: Workers | None = None) -> APIRouter:
     @routes.get("/models")
     async def models() -> dict[str, Any]:
         served = [*transcription_models, *SPEECH_MODELS, TRANSLATION_MODEL]
-        listed = [{"id": name, "object": "model", "owned_by": "host-engine"} for name in served]
+        listed = [{"id": name, "object": "model", "created": 0, "owned_by": "host-engine"} for name in served]
         return {"object": "list", "data": listed}
 
     return routes
@@ -202,9 +208,14 @@ def openai_errors(app: FastAPI) -> None:
         body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
         return JSONResponse(body, status, headers=headers)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return shaped(exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return shaped(500, f"internal error ({type(exc).__name__}); the service log has the details")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from host_engine.durable import try_lock
 from host_engine.engines import Engines
+from host_engine.errors import HostEngineError
 from host_engine.server.auth import Access, protect
 from host_engine.server.jobs_api import MAX_CLIP_BYTES, job_routes
 from host_engine.server.openai_audio import MAX_UPLOAD_BYTES, audio_routes, openai_errors
@@ -45,7 +48,7 @@ class JobsCollector:
         self.store = store
         self.runner = runner
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterator[Metric]:  # a scrape reads the store in the route's thread, not the event loop
         jobs = GaugeMetricFamily("service_jobs", "Jobs in the store, by state", labels=["state"])
         for state, count in self.store.counts().items():
             jobs.add_metric([str(state)], count)
@@ -61,6 +64,10 @@ def create_service_app(
     workers: int = 1,
     retention: Retention = Retention(),
 ) -> FastAPI:
+    data.mkdir(parents=True, exist_ok=True)
+    owner = try_lock(data / "service.lock")
+    if owner is None:  # two services would each take the other's running jobs for ones a crash left
+        raise HostEngineError(f"another service is using {data}; stop it, or pass another --data")
     engines = engines or Engines()
     store = JobStore(data / "jobs.sqlite3")
     runner = Runner(store, data, engines, workers)
@@ -73,6 +80,7 @@ def create_service_app(
         pruning.cancel()
         await asyncio.to_thread(runner.stop)
         store.close()
+        os.close(owner)
 
     app = FastAPI(title="host-engine service", lifespan=lifespan)
     protect(app, access, max_body=MAX_UPLOAD_BYTES, larger={"/v1/jobs/dub": MAX_CLIP_BYTES})
@@ -83,16 +91,21 @@ def create_service_app(
     registry.register(JobsCollector(store, runner))
 
     @app.get("/metrics")
-    async def metrics() -> Response:
+    def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
 async def _prune(store: JobStore, data: Path, retention: Retention) -> None:
+    """Every `RETENTION_SECONDS`: finished jobs past the retention policy, forgotten then their files deleted (a
+    failure is logged and tried again the next time)."""
     while True:
-        for job in store.expired(retention.keep_days * 86400, retention.keep_bytes):
-            await asyncio.to_thread(shutil.rmtree, job_folder(data, job.id), True)
-            store.delete(job.id)
-            log.info("job %s deleted by the retention policy", job.id)
+        try:
+            for job in await asyncio.to_thread(store.expired, retention.keep_days * 86400, retention.keep_bytes):
+                await asyncio.to_thread(store.delete, job.id)
+                await asyncio.to_thread(shutil.rmtree, job_folder(data, job.id), True)
+                log.info("job %s deleted by the retention policy", job.id)
+        except Exception:
+            log.exception("the retention policy could not run; trying again in %.0f s", RETENTION_SECONDS)
         await asyncio.sleep(RETENTION_SECONDS)

@@ -3,7 +3,7 @@ stage (the store keeps each stage's progress and checkpoint), moves its outputs 
 marks it done; a failure is one line on the job, a cancellation stops it at its next progress report.
 
 Each job lives in `DATA/jobs/<id>/`: `input/` (the upload), `work/` (kept between runs: what a killed run
-finished is not done again) and `files/` (what the client downloads).
+finished is not done again) and `files/` (what the client downloads); once the job ends only `files/` is kept.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.5
 """How often an idle worker looks for a queued job."""
+PROGRESS_SECONDS = 0.5
+"""A stage's progress is written (an fsync) at most this often, besides its first and last step."""
+TROUBLE_SECONDS = 5.0
+"""A worker that could not use the store (a full disk) waits this long before it tries again."""
 
 
 class Cancelled(Exception):
@@ -50,7 +55,7 @@ def job_folder(data: Path, job_id: str) -> Path:
 
 class Runner:
     """`workers` threads taking queued jobs until `stop`. At `start`, jobs a stopped service left running are
-    queued again (`JobStore.recover`)."""
+    queued again (`JobStore.recover`), and job folders no job owns (an upload a kill interrupted) are removed."""
 
     def __init__(self, store: JobStore, data: Path, engines: Engines, workers: int = 1) -> None:
         self.store = store
@@ -59,14 +64,24 @@ class Runner:
         self.workers = workers
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.busy = 0
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
         """Workers running a job now."""
+        with self._lock:
+            return len(self._running)
 
     def start(self) -> None:
         again, failed = self.store.recover()
         if again or failed:
             log.warning("resuming %d job(s) the last run left running; failed %d tried too often", len(again),
                         len(failed))  # fmt: skip
+        owned = self.store.ids()
+        for folder in (self.data / "jobs").glob("job_*"):
+            if folder.name not in owned:
+                shutil.rmtree(folder, ignore_errors=True)
         self._threads = [
             threading.Thread(target=self._work, name=f"job-worker-{n}", daemon=True) for n in range(self.workers)
         ]
@@ -81,20 +96,25 @@ class Runner:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            job = self.store.claim()
-            if job is None:
-                self._stop.wait(IDLE_SECONDS)
-                continue
-            self.busy += 1
             try:
-                self.run(job)
-            finally:
-                self.busy -= 1
+                job = self.store.claim()
+                if job is None:
+                    self._stop.wait(IDLE_SECONDS)
+                    continue
+                with self._lock:
+                    self._running.add(job.id)
+                try:
+                    self.run(job)
+                finally:
+                    with self._lock:
+                        self._running.discard(job.id)
+            except Exception:  # the store itself failed (a full disk): the job stays running until the next start
+                log.exception("a job worker could not use the store; trying again in %.0f s", TROUBLE_SECONDS)
+                self._stop.wait(TROUBLE_SECONDS)
 
     def run(self, job: Job) -> None:
         """Run one claimed job to its end: done, failed (one line), or cancelled (its folder removed)."""
         folder = job_folder(self.data, job.id)
-        files = folder / "files"
         log.info("job %s: running (attempt %d)", job.id, job.attempts)
         try:
             dub(self._request(job, folder), self.engines, self._progress(job.id), work=folder / "work",
@@ -105,16 +125,23 @@ class Runner:
             return
         except HostEngineError as exc:
             log.warning("job %s: failed: %s", job.id, exc)
-            self.store.fail(job.id, str(exc))
+            self._end(folder, self.store.fail(job.id, str(exc).replace(f"{folder}/", "")))
             return
         except Exception as exc:
             log.exception("job %s: failed", job.id)
-            self.store.fail(job.id, f"internal error ({type(exc).__name__}); the service log has the details")
+            self._end(folder, self.store.fail(job.id, f"internal error ({type(exc).__name__}); see the service log"))
             return
+        files = folder / "files"
         produced = sorted(path for path in files.iterdir() if path.is_file() and not path.name.startswith("."))
-        if not self.store.finish(job.id, [p.name for p in produced], sum(p.stat().st_size for p in produced)):
-            shutil.rmtree(folder, ignore_errors=True)  # cancelled as it finished
+        kept = self.store.finish(job.id, [p.name for p in produced], sum(p.stat().st_size for p in produced))
+        self._end(folder, kept)
         log.info("job %s: done, %d files", job.id, len(produced))
+
+    @staticmethod
+    def _end(folder: Path, kept: bool) -> None:
+        """A job ended: its upload and work are no longer needed; all of it goes when it was cancelled meanwhile."""
+        for part in ("input", "work") if kept else ("",):
+            shutil.rmtree(folder / part, ignore_errors=True)
 
     def _request(self, job: Job, folder: Path) -> DubRequest:
         request = job.request
@@ -127,7 +154,13 @@ class Runner:
         )
 
     def _progress(self, job_id: str) -> ProgressHook:
+        written = 0.0
+
         def report(stage: str, done: int, total: int) -> None:
+            nonlocal written
+            if done not in (0, total) and time.monotonic() - written < PROGRESS_SECONDS:
+                return
+            written = time.monotonic()
             name, _, lang = stage.partition(" ")
             if not self.store.progress(job_id, name, done, total, lang):
                 raise Cancelled

@@ -87,6 +87,7 @@ class Stage:
     done: int
     total: int
     checkpoint: Any | None
+    updated: float
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,18 @@ class JobStore:
             )
             return _job(db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()), True
 
+    def ids(self) -> set[str]:
+        return {row["id"] for row in self._read("SELECT id FROM jobs")}
+
     def get(self, job_id: str) -> Job | None:
         rows = self._read("SELECT * FROM jobs WHERE id = ?", job_id)
         return _job(rows[0]) if rows else None
 
     def page(self, state: JobState | None = None, limit: int = 50, after: str | None = None) -> list[Job]:
-        """Jobs newest first, `limit` at most, those older than job `after` (the last id of the page before)."""
+        """Jobs newest first, `limit` at most, those older than job `after` (the last id of the page before; one
+        deleted since is an error: the list would silently skip what follows it)."""
+        if after is not None and self.get(after) is None:
+            raise HostEngineError(f"job {after} is gone (deleted since that page); list again from the start")
         where, args = [], []
         if state is not None:
             where.append("state = ?")
@@ -243,7 +250,10 @@ class JobStore:
     def stages(self, job_id: str) -> list[Stage]:
         rows = self._read("SELECT * FROM stages WHERE job_id = ? ORDER BY rowid", job_id)
         kept = [json.loads(r["checkpoint"]) if r["checkpoint"] is not None else None for r in rows]
-        return [Stage(r["stage"], r["lang"], r["done"], r["total"], value) for r, value in zip(rows, kept, strict=True)]
+        return [
+            Stage(r["stage"], r["lang"], r["done"], r["total"], value, r["updated"])
+            for r, value in zip(rows, kept, strict=True)
+        ]
 
     def checkpoints(self, job_id: str) -> dict[tuple[str, str], Any]:
         """(stage, lang) -> checkpoint, for the stages a run of the job finished."""
@@ -265,19 +275,22 @@ class JobStore:
             ).rowcount
             return changed == 1
 
-    def cancel(self, job_id: str) -> Job | None:
+    def cancel(self, job_id: str) -> tuple[Job, JobState] | None:
         """Cancel a queued or running job (a running one stops at its next progress report); a finished job is
-        left as it is. None when there is no such job."""
+        left as it is. Returns the job and the state it was in when cancelled; None when there is no such job."""
         with self._write() as db:
+            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
             db.execute(
                 "UPDATE jobs SET state = ?, updated = ? WHERE id = ? AND state IN (?, ?)",
                 (JobState.CANCELLED, time.time(), job_id, JobState.QUEUED, JobState.RUNNING),
             )
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            return _job(row) if row else None
+            return _job(db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()), JobState(row["state"])
 
     def delete(self, job_id: str) -> None:
-        """Forget a finished job and its stages (its files are the caller's to remove first)."""
+        """Forget a finished job and its stages (its files are the caller's to remove next: a row without files is
+        an error a client sees, files without a row are swept at the next start)."""
         with self._write() as db:
             db.execute("DELETE FROM jobs WHERE id = ? AND state IN (?, ?, ?)", (job_id, *FINISHED))
 
