@@ -518,7 +518,15 @@ def service(
     data: Annotated[
         Path | None, typer.Option(help="Where jobs, uploads and outputs are kept (default: the cache's service/).")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Jobs run at once in this process.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run the jobs' stages on Ray: 'local' (a Ray instance on this machine), 'auto' (the cluster this "
+            "machine is part of) or the head's HOST:PORT. Default: in this process.",
+        ),
+    ] = None,
     keep_days: Annotated[float, typer.Option(help="Finished jobs (and their files) are deleted after this.")] = 7.0,
     keep_gb: Annotated[float, typer.Option(help="... or, oldest first, once they take more than this.")] = 50.0,
     token_file: TokenFile = None,
@@ -539,7 +547,7 @@ def service(
     err.print(f"service: http://{host}:{port}/v1 (OpenAI's base_url), jobs kept in {folder}", highlight=False)
     _announce(access, f"http://{host}:{port}/v1/jobs")
     retention = Retention(keep_days, int(keep_gb * 1024**3))
-    app = create_service_app(access, folder, workers=workers, retention=retention)
+    app = create_service_app(access, folder, workers=workers, retention=retention, ray_address=ray)
     uvicorn.Server(server_config(app, host, port)).run()
 
 

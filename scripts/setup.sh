@@ -47,7 +47,7 @@ stamp=.venv/.host-engine-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[offline,convert,server,bench,dev]'
+  .venv/bin/python -m pip install -q -e '.[offline,convert,server,ray,bench,dev]'
   # Kokoro's Japanese front end; their own requirement pins would downgrade the rest, and Kokoro needs none of them.
   .venv/bin/python -m pip install -q --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
   touch "$stamp"

@@ -19,7 +19,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,29 +27,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from host_engine.asr import SAMPLE_RATE, Segment, TranscribeOptions, Word
-from host_engine.dub.fit import FitSettings, PlacedLine, fit_line
-from host_engine.dub.lines import translate_cues
-from host_engine.dub.mix import mix_track
+from host_engine.asr import Segment, Word
+from host_engine.dub.fit import FitSettings
+from host_engine.dub.stages import MIX_RATE, Executor, LanguageJob, LocalExecutor, ProgressHook, quiet
 from host_engine.durable import move_durably, try_lock, write_json
 from host_engine.engines import Engines
-from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
+from host_engine.errors import HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
 from host_engine.media import AudioTrack, decode_audio, mux, probe, write_wav
-from host_engine.speech import speak_line
 from host_engine.subtitles import Cue, cues_from_segments, write_subtitles
 
-MIX_RATE = 48000
 STAGES = "stages"
 """The work folder's subfolder for what a finished stage leaves to later ones (and to a later run)."""
 log = logging.getLogger(__name__)
-
-ProgressHook = Callable[[str, int, int], None]
-"""Called as (stage, done, total) while a stage advances."""
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
 
 
 class Checkpoints(Protocol):
@@ -82,6 +72,8 @@ class Dubbed:
     lines: list[dict[str, Any]]
     """Each cue's report entry: text, why refused, where it was placed, how it was fitted."""
     cut_at_end: float
+    where: str = "local"
+    """What made it: 'local', or a Ray node."""
 
 
 @dataclass(frozen=True)
@@ -124,33 +116,6 @@ def _check_targets(engines: Engines, source: str, request: DubRequest, targets: 
             raise UnsupportedLanguageError(f"target '{target}' is the source language; pick other targets")
         engines.router.route(source, target)
         engines.voice_profile(target, request.voices.get(target))
-
-
-def _recognize(engines: Engines, audio: np.ndarray, source: str | None, path: Path) -> tuple[list[Segment], str]:
-    segments_iter, info = engines.recognizer.transcribe(audio, TranscribeOptions(language=source))
-    segments = [s for s in segments_iter if s.words]
-    if not segments:
-        raise BadInputError(f"{path}: no speech found (silence, music or noise); nothing to dub")
-    detected = source or info.language
-    if detected not in LANGUAGES:
-        raise UnsupportedLanguageError(
-            f"{path}: detected source language '{detected}' is not supported; pass --src with one of "
-            f"{', '.join(LANGUAGES)}"
-        )
-    return segments, detected
-
-
-def _place_lines(
-    audios: Sequence[np.ndarray], cues: Sequence[Cue], media_end: float, settings: FitSettings
-) -> list[PlacedLine]:
-    placed: list[PlacedLine] = []
-    earliest = 0.0
-    for i, (audio, cue) in enumerate(zip(audios, cues, strict=True)):
-        limit = cues[i + 1].start if i + 1 < len(cues) else media_end
-        line = fit_line(audio, MIX_RATE, cue.start, cue.end, earliest, limit, settings)
-        placed.append(line)
-        earliest = line.end + settings.gap
-    return placed
 
 
 @contextmanager
@@ -196,14 +161,16 @@ def _work_folder(out_dir: Path, stem: str) -> Path:
 def dub(
     request: DubRequest,
     engines: Engines,
-    progress: ProgressHook = _quiet,
+    progress: ProgressHook = quiet,
     work: Path | None = None,
     checkpoints: Checkpoints | None = None,
+    executor: Executor | None = None,
 ) -> DubResult:
     """Run the whole job; on any failure nothing is left in `request.out_dir` but what was there before.
 
     Given a `work` folder and its `checkpoints` (the job service), the stages they say an earlier run finished are
-    not run again; `work` is kept when a run fails (for the next) and removed once the outputs are in place."""
+    not run again; `work` is kept when a run fails (for the next) and removed once the outputs are in place. The
+    heavy stages run where `executor` puts them (default: in this process)."""
     targets = tuple(get_language(code).code for code in request.targets)
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
@@ -217,7 +184,7 @@ def dub(
         (folder / STAGES).mkdir(parents=True, exist_ok=True)
         done = False
         try:
-            run = _Run(folder, request, engines, progress, checkpoints or Fresh())
+            run = _Run(folder, request, engines, executor or LocalExecutor(engines), progress, checkpoints or Fresh())
             source, report = run.outputs(info.duration, source, targets)
             (folder / report_name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
             _publish(folder, out, report_name)
@@ -234,11 +201,13 @@ def dub(
 
 @dataclass
 class _Run:
-    """One run of a dub: its stages in turn, each skipped where `checkpoints` says an earlier run finished it."""
+    """One run of a dub: its stages in turn, each skipped where `checkpoints` says an earlier run finished it; the
+    heavy ones wherever `executor` runs them."""
 
     work: Path
     request: DubRequest
     engines: Engines
+    executor: Executor
     progress: ProgressHook
     checkpoints: Checkpoints
     clock: _StageClock = field(default_factory=_StageClock)
@@ -257,8 +226,7 @@ class _Run:
         with self.clock.stage("segment"):
             cues = cues_from_segments(segments, get_language(source))
         log.info("%d segments of %s speech in %.1f s of media", len(cues), source, duration)
-        source_speech = [(s.start, s.end) for s in segments]
-        dubbed = {target: self._dubbed(target, source, cues, original, source_speech) for target in targets}
+        dubbed = self._dubbed(targets, source, cues, original, [(s.start, s.end) for s in segments])
         with self.clock.stage("subtitles"):
             outputs = {source: [c.text for c in cues], **{lang: d.texts for lang, d in dubbed.items()}}
             for lang, texts in outputs.items():
@@ -287,8 +255,7 @@ class _Run:
             return [_segment(entry) for entry in saved], kept["lang"]
         with self.clock.stage("transcribe"):
             self.progress("transcribe", 0, 1)
-            speech = decode_audio(self.request.input, SAMPLE_RATE)
-            segments, source = _recognize(self.engines, speech, source, self.request.input)
+            segments, source = self.executor.transcribe(self.request.input, source)
             self.progress("transcribe", 1, 1)
         name = f"{STAGES}/transcript.json"
         write_json(self.work / name, [asdict(segment) for segment in segments])
@@ -297,57 +264,38 @@ class _Run:
 
     def _dubbed(
         self,
-        target: str,
+        targets: tuple[str, ...],
         source: str,
         cues: list[Cue],
         original: np.ndarray,
         source_speech: list[tuple[float, float]],
-    ) -> Dubbed:
-        """`target`'s translated, voiced, fitted and mixed track: from an earlier run's checkpoint, else made."""
-        kept = self.checkpoints.get("dub", target)
-        if kept is not None and all((self.work / kept[key]).exists() for key in ("track", "lines")):
-            log.info("%s: dubbed by an earlier run", target)
-            saved = json.loads((self.work / kept["lines"]).read_text(encoding="utf-8"))
-            return Dubbed(self.work / kept["track"], saved["texts"], saved["lines"], saved["cut_at_end"])
-        engines, voice, stem = self.engines, self.request.voices.get(target), self.request.input.stem
-        log.info("%s: route %s, voice %s", target, engines.router.route(source, target),
-                 engines.voice_profile(target, voice).name)  # fmt: skip
-        with self.clock.stage("translate"):
-            self.progress(f"translate {target}", 0, len(cues))
-            checked = translate_cues(engines.translator, cues, source, target)
-            refused = sum(line.refused for line in checked)
-            if refused:
-                log.warning("%s: %d of %d lines left undubbed: no translation kept their facts", target, refused,
-                            len(cues))  # fmt: skip
-            self.progress(f"translate {target}", len(cues), len(cues))
-        with self.clock.stage("synthesize"):
-            audios = []
-            for done, line in enumerate(checked, start=1):
-                audios.append(speak_line(engines, line.text, target, MIX_RATE, voice))
-                self.progress(f"synthesize {target}", done, len(cues))
-        with self.clock.stage("fit_and_mix"):
-            placed = _place_lines(audios, cues, len(original) / MIX_RATE, self.request.fit)
-            track, cut_at_end = mix_track(original, MIX_RATE, placed, source_speech)
-            wav = self.work / STAGES / f"{stem}.{target}.wav"
-            write_wav(wav, track, MIX_RATE)
-        lines = [
-            {
-                "text": line.text,
-                **({"refused": line.reason} if line.refused else {}),
-                "placed_start": round(fitted.start, 3),
-                "placed_end": round(fitted.end, 3),
-                "synthesized_duration": round(fitted.synthesized_duration, 3),
-                "stretch": round(fitted.stretch, 3),
-                "borrowed": round(fitted.borrowed, 3),
-                "overrun": round(fitted.overrun, 3),
-            }
-            for line, fitted in zip(checked, placed, strict=True)
-        ]
-        dubbed = Dubbed(wav, [line.text for line in checked], lines, cut_at_end)
-        name = f"{STAGES}/{target}.json"
-        write_json(self.work / name, {"texts": dubbed.texts, "lines": lines, "cut_at_end": cut_at_end})
-        self.checkpoints.put("dub", {"track": str(wav.relative_to(self.work)), "lines": name}, target)
-        return dubbed
+    ) -> dict[str, Dubbed]:
+        """Each target's translated, voiced, fitted and mixed track: from an earlier run's checkpoint, else made
+        (and kept, each as soon as it is done)."""
+        dubbed: dict[str, Dubbed] = {}
+        todo = []
+        for target in targets:
+            kept = self.checkpoints.get("dub", target)
+            if kept is not None and all((self.work / kept[key]).exists() for key in ("track", "lines")):
+                log.info("%s: dubbed by an earlier run", target)
+                saved = json.loads((self.work / kept["lines"]).read_text(encoding="utf-8"))
+                dubbed[target] = Dubbed(self.work / kept["track"], saved["texts"], saved["lines"], saved["cut_at_end"])
+                continue
+            voice = self.request.voices.get(target)
+            log.info("%s: route %s, voice %s", target, self.engines.router.route(source, target),
+                     self.engines.voice_profile(target, voice).name)  # fmt: skip
+            todo.append(LanguageJob(cues, source_speech, source, target, voice, self.request.fit))
+        for track in self.executor.dub_languages(self.request.input, original, todo, self.progress):
+            for stage, seconds in track.seconds.items():
+                self.clock.seconds[stage] = self.clock.seconds.get(stage, 0.0) + seconds
+            wav = self.work / STAGES / f"{self.request.input.stem}.{track.target}.wav"
+            write_wav(wav, track.audio, MIX_RATE)
+            name = f"{STAGES}/{track.target}.json"
+            write_json(self.work / name, {"texts": track.texts, "lines": track.lines, "cut_at_end": track.cut_at_end,
+                                          "where": track.where})  # fmt: skip
+            self.checkpoints.put("dub", {"track": str(wav.relative_to(self.work)), "lines": name}, track.target)
+            dubbed[track.target] = Dubbed(wav, track.texts, track.lines, track.cut_at_end, track.where)
+        return {target: dubbed[target] for target in targets}
 
 
 def _segment(saved: dict[str, Any]) -> Segment:
@@ -395,4 +343,5 @@ def _report(
         "real_time_factor": round(total / duration, 3) if duration else None,
         "segments": segments,
         "cut_at_end": {lang: round(d.cut_at_end, 3) for lang, d in dubbed.items()},
+        "ran_on": {lang: d.where for lang, d in dubbed.items()},
     }

@@ -63,14 +63,21 @@ def create_service_app(
     engines: Engines | None = None,
     workers: int = 1,
     retention: Retention = Retention(),
+    ray_address: str | None = None,
 ) -> FastAPI:
+    """The app over the jobs in `data`; with `ray_address`, jobs run their heavy stages on that Ray cluster."""
     data.mkdir(parents=True, exist_ok=True)
     owner = try_lock(data / "service.lock")
     if owner is None:  # two services would each take the other's running jobs for ones a crash left
         raise HostEngineError(f"another service is using {data}; stop it, or pass another --data")
     engines = engines or Engines()
     store = JobStore(data / "jobs.sqlite3")
-    runner = Runner(store, data, engines, workers)
+    executor = None
+    if ray_address is not None:
+        from host_engine.service.ray_executor import RayExecutor
+
+        executor = RayExecutor(ray_address)
+    runner = Runner(store, data, engines, workers, executor)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host_engine.dub.job import DubRequest, ProgressHook, dub
+from host_engine.dub.job import DubRequest, dub
+from host_engine.dub.stages import Executor, ProgressHook
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.service.store import Job, JobStore
@@ -57,11 +58,15 @@ class Runner:
     """`workers` threads taking queued jobs until `stop`. At `start`, jobs a stopped service left running are
     queued again (`JobStore.recover`), and job folders no job owns (an upload a kill interrupted) are removed."""
 
-    def __init__(self, store: JobStore, data: Path, engines: Engines, workers: int = 1) -> None:
+    def __init__(
+        self, store: JobStore, data: Path, engines: Engines, workers: int = 1, executor: Executor | None = None
+    ) -> None:
         self.store = store
         self.data = data
         self.engines = engines
         self.workers = workers
+        self.executor = executor
+        """Where the heavy stages run (default: in the worker thread; a `RayExecutor`: on a Ray cluster)."""
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: set[str] = set()
@@ -118,7 +123,7 @@ class Runner:
         log.info("job %s: running (attempt %d)", job.id, job.attempts)
         try:
             dub(self._request(job, folder), self.engines, self._progress(job.id), work=folder / "work",
-                checkpoints=StoreCheckpoints(self.store, job.id))  # fmt: skip
+                checkpoints=StoreCheckpoints(self.store, job.id), executor=self.executor)  # fmt: skip
         except Cancelled:
             log.info("job %s: cancelled", job.id)
             shutil.rmtree(folder, ignore_errors=True)

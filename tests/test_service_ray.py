@@ -1,0 +1,89 @@
+"""`host-engine service --ray` against a real 2-node Ray cluster on loopback (Ray's own `Cluster` helper; the
+nodes never bind the machine's network address): a batch of clips spreads over both nodes, and a Ray worker
+killed in the middle of a language's task is replaced and the task run again: every job done once, files intact."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from served import TOKEN, served
+
+from host_engine.media import probe
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+"""Ray's own switch that keeps every node of a `Cluster` on 127.0.0.1."""
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    os.environ.update(LOOPBACK)
+    from ray.cluster_utils import Cluster
+
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        nodes.add_node(num_cpus=1)
+        nodes.wait_for_nodes()
+        yield nodes.address
+    finally:
+        nodes.shutdown()
+
+
+@pytest.fixture(scope="module")
+def clip(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "replay.mp4"
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)]
+    subprocess.run(command, check=True)
+    return path
+
+
+def _ray_task(name: str) -> psutil.Process | None:
+    """A Ray worker process running the task `name` now (Ray titles them `ray::NAME`)."""
+    for process in psutil.process_iter(["cmdline"]):
+        if any(part.startswith(f"ray::{name}") for part in process.info["cmdline"] or []):
+            return process
+    return None
+
+
+def test_jobs_spread_over_both_nodes_and_survive_a_killed_worker(cluster: str, clip: Path, tmp_path: Path) -> None:
+    args = ("service", "--data", str(tmp_path / "data"), "--workers", "2", "--ray", cluster)
+    with served(*args, folder=tmp_path, env=LOOPBACK) as service:
+        ids = []
+        for _ in range(3):
+            with clip.open("rb") as upload:
+                reply = httpx.post(f"{service.url}/v1/jobs/dub", headers=AUTH, files={"file": (clip.name, upload)},
+                                   data={"to": "es,pt", "src": "en"}, timeout=60)  # fmt: skip
+            assert reply.status_code == 202, reply.text
+            ids.append(reply.json()["id"])
+        deadline = time.monotonic() + 600
+        while (worker := _ray_task("_dub")) is None:
+            assert time.monotonic() < deadline, service.stderr()[-3000:]
+            time.sleep(0.2)
+        worker.kill()
+        jobs = {}
+        while len(jobs) < len(ids):
+            assert time.monotonic() < deadline, service.stderr()[-3000:]
+            time.sleep(1)
+            for job_id in ids:
+                job = httpx.get(f"{service.url}/v1/jobs/{job_id}", headers=AUTH, timeout=10).json()
+                if job["state"] not in ("queued", "running"):
+                    jobs[job_id] = job
+        assert {j["state"] for j in jobs.values()} == {"done"}, jobs
+        assert all(j["attempts"] == 1 for j in jobs.values())  # Ray ran the killed task again; the job ran once
+        nodes = set()
+        for job_id in ids:
+            base = f"{service.url}/v1/jobs/{job_id}/files"
+            report = httpx.get(f"{base}/replay.report.json", headers=AUTH, timeout=10).json()
+            assert set(report["ran_on"]) == {"es", "pt"} and report["segments"][0]["targets"]["pt"]["text"]
+            nodes |= set(report["ran_on"].values())
+            video = tmp_path / f"{job_id}.mp4"
+            video.write_bytes(httpx.get(f"{base}/replay.dub.mp4", headers=AUTH, timeout=60).content)
+            assert probe(video).duration == pytest.approx(6.0, abs=0.2)
+        assert len(nodes) == 2, nodes  # both nodes dubbed languages
