@@ -19,7 +19,7 @@ import asyncio
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,9 +58,9 @@ PER_LANGUAGE = ("translate", "synthesize")
 JobId = Annotated[str, RoutePath(pattern=JOB_ID)]
 
 
-def job_routes(store: JobStore, data: Path, engines: Engines) -> APIRouter:
-    """The routes; those that only read or write the store are plain functions (FastAPI runs them in its thread
-    pool): a store busy with a worker's write never stalls the event loop."""
+def job_routes(store: JobStore, data: Path, engines: Engines, queued: Callable[[], None]) -> APIRouter:
+    """The routes (`queued` is told of each new job). Those that only read or write the store are plain functions
+    (FastAPI runs them in its thread pool): a store busy with a worker's write never stalls the event loop."""
     routes = APIRouter(prefix="/v1/jobs")
 
     def found(job_id: str) -> Job:
@@ -99,7 +99,9 @@ def job_routes(store: JobStore, data: Path, engines: Engines) -> APIRouter:
         except BaseException:
             await asyncio.to_thread(shutil.rmtree, staged, True)
             raise
-        if not new:
+        if new:
+            queued()
+        else:
             await asyncio.to_thread(shutil.rmtree, staged, True)
         return await asyncio.to_thread(view, store, job)
 
@@ -192,6 +194,7 @@ def view(store: JobStore, job: Job, now: float | None = None) -> dict[str, Any]:
         "state": str(job.state),
         "created": round(job.created, 3),
         "updated": round(job.updated, 3),
+        "started": round(job.started, 3) if job.started is not None else None,
         "request": {k: v for k, v in job.request.items() if k != "sha256"},
         "progress": round(progress, 3),
         "eta_seconds": eta,

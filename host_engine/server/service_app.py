@@ -92,7 +92,7 @@ def create_service_app(
     app = FastAPI(title="host-engine service", lifespan=lifespan)
     protect(app, access, max_body=MAX_UPLOAD_BYTES, larger={"/v1/jobs/dub": MAX_CLIP_BYTES})
     openai_errors(app)
-    app.include_router(job_routes(store, data, engines))
+    app.include_router(job_routes(store, data, engines, runner.wake))
     app.include_router(audio_routes(engines))
     registry = CollectorRegistry()
     registry.register(JobsCollector(store, runner))

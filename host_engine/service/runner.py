@@ -24,8 +24,8 @@ from host_engine.service.store import Job, JobStore
 
 log = logging.getLogger(__name__)
 
-IDLE_SECONDS = 0.5
-"""How often an idle worker looks for a queued job."""
+IDLE_SECONDS = 5.0
+"""How often an idle worker looks for a queued job when no submit wakes it (`wake`)."""
 PROGRESS_SECONDS = 0.5
 """A stage's progress is written (an fsync) at most this often, besides its first and last step."""
 TROUBLE_SECONDS = 5.0
@@ -68,6 +68,7 @@ class Runner:
         self.executor = executor
         """Where the heavy stages run (default: in the worker thread; a `RayExecutor`: on a Ray cluster)."""
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: set[str] = set()
         self._lock = threading.Lock()
@@ -93,9 +94,14 @@ class Runner:
         for thread in self._threads:
             thread.start()
 
+    def wake(self) -> None:
+        """A job was queued: an idle worker takes it now."""
+        self._wake.set()
+
     def stop(self, seconds: float = 5.0) -> None:
         """Stop taking jobs; a job running stays running in the store and resumes at the next start."""
         self._stop.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(seconds)
 
@@ -104,7 +110,8 @@ class Runner:
             try:
                 job = self.store.claim()
                 if job is None:
-                    self._stop.wait(IDLE_SECONDS)
+                    self._wake.wait(IDLE_SECONDS)
+                    self._wake.clear()
                     continue
                 with self._lock:
                     self._running.add(job.id)
