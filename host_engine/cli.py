@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -283,32 +284,82 @@ def avatar_render(
 
 @app.command()
 def dub(
-    input: Annotated[Path, typer.Argument(help="A recorded stream or clip (audio or video).")],
+    input: Annotated[Path, typer.Argument(help="A recorded stream or clip (audio or video), or a folder of them.")],
     to: Annotated[str, typer.Option("--to", help="Target languages, comma-separated: es,pt")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
     src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
     voice: Annotated[
         list[str] | None, typer.Option("--voice", help="LANG=PROFILE, e.g. pt=pt-espeak (voices/*.yaml); repeatable.")
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run the heavy stages on Ray ('local', 'auto' or the head's HOST:PORT); a folder's clips at once.",
+        ),
+    ] = None,
 ) -> None:
-    """Dub a clip: one audio track per language muxed with the video, SRT/VTT subtitles, a report; all named
-    after the clip (CLIP.dub.mp4, CLIP.LANG.srt, CLIP.report.json)."""
+    """Dub a clip (or every clip in a folder): one audio track per language muxed with the video, SRT/VTT
+    subtitles, a report; all named after the clip (CLIP.dub.mp4, CLIP.LANG.srt, CLIP.report.json)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from host_engine.dub.job import DubRequest
     from host_engine.dub.job import dub as run_dub
     from host_engine.engines import Engines
     from host_engine.languages import parse_language_list
 
+    clips = _clips_in(input) if input.is_dir() else [input]
     voices = dict(_key_value(item, "--voice") for item in voice or [])
-    request = DubRequest(
-        input=input, targets=tuple(parse_language_list(to)), out_dir=out_dir, source_lang=src, voices=voices
-    )
+    targets = tuple(parse_language_list(to))
+    engines = Engines()
+    executor = None
+    if ray is not None:
+        from host_engine.service.ray_executor import RayExecutor
+
+        executor = RayExecutor(ray)
     with stage_progress() as progress:
-        result = run_dub(request, Engines(), progress)
-    report = json.loads(result.report.read_text(encoding="utf-8"))
-    err.print(
-        f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
-        f"(real-time factor {report['real_time_factor']}); report: {result.report}"
-    )
+
+        def one(clip: Path) -> str:
+            request = DubRequest(input=clip, targets=targets, out_dir=out_dir, source_lang=src, voices=voices)
+            hook = partial(_clip_stage, progress, clip.stem) if len(clips) > 1 else progress
+            try:
+                result = run_dub(request, engines, hook, executor=executor)
+            except HostEngineError as exc:
+                if len(clips) == 1:
+                    raise
+                return f"[red]failed[/] {escape(clip.name)}: {escape(str(exc))}"
+            report = json.loads(result.report.read_text(encoding="utf-8"))
+            return (f"[green]done[/] {result.video} in {report['wall_seconds']:.1f} s "
+                    f"(real-time factor {report['real_time_factor']}); report: {result.report}")  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=min(len(clips), MAX_CLIPS_AT_ONCE) if executor else 1) as pool:
+            said = list(pool.map(one, clips))
+    for line in said:
+        err.print(line)
+    if any(line.startswith("[red]") for line in said):
+        raise typer.Exit(2)
+
+
+MAX_CLIPS_AT_ONCE = 8
+"""Clips of a folder dubbed at once on Ray (their stages spread over the cluster)."""
+CLIP_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".webm", ".flv", ".ts", ".avi", ".m4a", ".mp3", ".wav", ".flac",
+                           ".ogg", ".opus", ".aac"})  # fmt: skip
+
+
+def _clips_in(folder: Path) -> list[Path]:
+    """The media files in `folder` (not hidden ones, nor dubs made earlier)."""
+    clips = sorted(
+        path for path in folder.iterdir()
+        if path.is_file() and path.suffix.lower() in CLIP_SUFFIXES and not path.name.startswith(".")
+        and not path.name.endswith(".dub.mp4")
+    )  # fmt: skip
+    if not clips:
+        raise HostEngineError(f"{folder}: no audio or video files to dub ({', '.join(sorted(CLIP_SUFFIXES))})")
+    return clips
+
+
+def _clip_stage(progress: Callable[[str, int, int], None], clip: str, stage: str, done: int, total: int) -> None:
+    progress(f"{clip} {stage}", done, total)
 
 
 @app.command()

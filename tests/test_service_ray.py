@@ -4,8 +4,11 @@ killed in the middle of a language's task is replaced and the task run again: ev
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +90,23 @@ def test_jobs_spread_over_both_nodes_and_survive_a_killed_worker(cluster: str, c
             video.write_bytes(httpx.get(f"{base}/replay.dub.mp4", headers=AUTH, timeout=60).content)
             assert probe(video).duration == pytest.approx(6.0, abs=0.2)
         assert len(nodes) == 2, nodes  # both nodes dubbed languages
+
+
+def test_a_folder_of_clips_is_dubbed_on_the_cluster_and_a_bad_one_is_one_line(
+    cluster: str, clip: Path, tmp_path: Path
+) -> None:
+    folder, out = tmp_path / "clips", tmp_path / "out"
+    folder.mkdir()
+    for name in ("monday.mp4", "tuesday.mp4"):
+        shutil.copy(clip, folder / name)
+    (folder / "broken.mp4").write_bytes(b"")
+    (folder / "notes.txt").write_text("not a clip")
+    command = [sys.executable, "-m", "host_engine", "dub", str(folder), "--to", "es", "--src", "en", "--out", str(out),
+               "--ray", cluster]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **LOOPBACK}, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert "failed broken.mp4: " in done.stderr and "empty" in done.stderr and "Traceback" not in done.stderr
+    for day in ("monday", "tuesday"):
+        report = json.loads((out / f"{day}.report.json").read_text(encoding="utf-8"))
+        assert report["ran_on"]["es"] != "local" and probe(out / f"{day}.dub.mp4").duration == pytest.approx(6, abs=0.2)
+    assert not (out / "broken.report.json").exists() and not (out / "notes.report.json").exists()
