@@ -289,7 +289,9 @@ class _Run:
             for stage, seconds in track.seconds.items():
                 self.clock.seconds[stage] = self.clock.seconds.get(stage, 0.0) + seconds
             wav = self.work / STAGES / f"{self.request.input.stem}.{track.target}.wav"
-            write_wav(wav, track.audio, MIX_RATE)
+            partial = wav.with_name(f".{wav.name}.partial")
+            write_wav(partial, track.audio, MIX_RATE)
+            move_durably(partial, wav)  # whole on disk before its checkpoint says so, power cut or not
             name = f"{STAGES}/{track.target}.json"
             write_json(self.work / name, {"texts": track.texts, "lines": track.lines, "cut_at_end": track.cut_at_end,
                                           "where": track.where})  # fmt: skip

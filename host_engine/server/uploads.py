@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -36,4 +37,6 @@ def _copy(file: UploadFile, path: Path) -> tuple[str, int]:
         while chunk := file.file.read(CHUNK_BYTES):
             digest.update(chunk)
             copy.write(chunk)
+        copy.flush()
+        os.fsync(copy.fileno())  # on disk before a job naming it is committed
         return digest.hexdigest(), copy.tell()
