@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from host_engine.errors import HostEngineError
-from host_engine.server.limits import MAX_BODY_BYTES, BodyLimit
+from host_engine.server.limits import MAX_BODY_BYTES, BodyLimit, ErrorBody, detail
 
 log = logging.getLogger(__name__)
 
@@ -124,20 +124,27 @@ def _machine_names() -> set[str]:
     return names
 
 
-def protect(app: FastAPI, access: Access, max_body: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
+def protect(
+    app: FastAPI,
+    access: Access,
+    max_body: int = MAX_BODY_BYTES,
+    larger: dict[str, int] | None = None,
+    error: ErrorBody = detail,
+) -> None:
     """Put `app` behind the Host, token and origin checks and the body cap (`larger` for the routes it names; the
-    outermost layers: no route runs before them)."""
-    app.add_middleware(BodyLimit, limit=max_body, larger=larger)
-    app.add_middleware(TokenGuard, access=access)
+    outermost layers: no route runs before them); their refusals' bodies in the app's `error` shape."""
+    app.add_middleware(BodyLimit, limit=max_body, larger=larger, error=error)
+    app.add_middleware(TokenGuard, access=access, error=error)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(access.hosts), www_redirect=False)
 
 
 class TokenGuard:
     """ASGI middleware: HTTP without the token -> 401; WebSocket without it or from a foreign origin -> 1008."""
 
-    def __init__(self, app: ASGIApp, access: Access) -> None:
+    def __init__(self, app: ASGIApp, access: Access, error: ErrorBody = detail) -> None:
         self.app = app
         self.access = access
+        self.error = error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -152,7 +159,7 @@ class TokenGuard:
         elif scope["type"] == "websocket":
             await _close_socket(receive, send, refusal)
         else:
-            response = JSONResponse({"detail": refusal}, 401, headers={"WWW-Authenticate": "Bearer"})
+            response = JSONResponse(self.error(401, refusal), 401, headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
 
     def _authorized(self, scope: Scope, headers: Headers) -> bool:

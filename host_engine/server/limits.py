@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from starlette.datastructures import Headers
@@ -29,12 +30,27 @@ KEYS_KEPT = 4096
 """Clients whose token buckets are remembered (the least recently seen are dropped first)."""
 
 
+ErrorBody = Callable[[int, str], dict[str, Any]]
+"""An error's JSON body from its status and message: FastAPI's `{"detail": ...}`, or an API's own shape."""
+
+
+def detail(status: int, message: str) -> dict[str, Any]:
+    return {"detail": message}
+
+
 class BodyLimit:
     """ASGI middleware: an HTTP body over `limit` bytes gets 413, whether it declares its length or streams."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        larger: dict[str, int] | None = None,
+        error: ErrorBody = detail,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.error = error
         self.larger = larger or {}
         """Path -> a larger limit for that route (the service's clip uploads)."""
 
@@ -75,7 +91,7 @@ class BodyLimit:
         await self.app(scope, counted, watched)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await JSONResponse({"detail": f"request body over {limit} bytes"}, 413)(scope, receive, send)
+        await JSONResponse(self.error(413, f"request body over {limit} bytes"), 413)(scope, receive, send)
 
 
 class TokenBucket:

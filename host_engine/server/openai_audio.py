@@ -199,14 +199,18 @@ def audio_routes(engines: Engines, workers: Workers | None = None) -> APIRouter:
     return routes
 
 
+def openai_error(status: int, message: str) -> dict[str, Any]:
+    """An error body in OpenAI's shape."""
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
 def openai_errors(app: FastAPI) -> None:
     """Errors in OpenAI's shape (`{"error": {"message": ...}}`), which its SDKs show to the user; FastAPI's own
     `{"detail": ...}` reaches them as a bare status code."""
 
     def shaped(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-        kind = "invalid_request_error" if status < 500 else "server_error"
-        body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-        return JSONResponse(body, status, headers=headers)
+        return JSONResponse(openai_error(status, message), status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

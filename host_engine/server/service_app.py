@@ -25,7 +25,7 @@ from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.server.auth import Access, protect
 from host_engine.server.jobs_api import MAX_CLIP_BYTES, job_routes
-from host_engine.server.openai_audio import MAX_UPLOAD_BYTES, audio_routes, openai_errors
+from host_engine.server.openai_audio import MAX_UPLOAD_BYTES, audio_routes, openai_error, openai_errors
 from host_engine.service.runner import Runner, job_folder
 from host_engine.service.store import JobStore
 
@@ -90,7 +90,7 @@ def create_service_app(
         os.close(owner)
 
     app = FastAPI(title="host-engine service", lifespan=lifespan)
-    protect(app, access, max_body=MAX_UPLOAD_BYTES, larger={"/v1/jobs/dub": MAX_CLIP_BYTES})
+    protect(app, access, max_body=MAX_UPLOAD_BYTES, larger={"/v1/jobs/dub": MAX_CLIP_BYTES}, error=openai_error)
     openai_errors(app)
     app.include_router(job_routes(store, data, engines, runner.wake))
     app.include_router(audio_routes(engines))
