@@ -97,3 +97,12 @@ def host_state(tmp_path: Path, host_translations: Path) -> Iterator[Path]:
         known = json.loads(host_translations.read_text(encoding="utf-8")) if host_translations.exists() else {}
         known.update(json.loads(kept.read_text(encoding="utf-8")))
         host_translations.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def short_clip(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's first 6 s, as replay.mp4: a short clip for the service's tests."""
+    path = tmp_path_factory.mktemp("clips") / "replay.mp4"
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)]
+    subprocess.run(command, check=True)
+    return path

@@ -25,15 +25,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 T = TypeVar("T")
 
 
-@pytest.fixture(scope="module")
-def short_clip(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample's first 6 s."""
-    path = tmp_path_factory.mktemp("clips") / "replay.mp4"
-    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)]
-    subprocess.run(command, check=True)
-    return path
-
-
 def _submit(service: Served, clip: Path, to: str = "es", key: str | None = None, **fields: str) -> httpx.Response:
     headers = {**AUTH, **({"Idempotency-Key": key} if key else {})}
     with clip.open("rb") as upload:

@@ -19,32 +19,15 @@ import pytest
 from served import TOKEN, served
 
 from host_engine.media import probe
+from host_engine.service.ray_executor import LOOPBACK, loopback_cluster
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-"""Ray's own switch that keeps every node of a `Cluster` on 127.0.0.1."""
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    os.environ.update(LOOPBACK)
-    from ray.cluster_utils import Cluster
-
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    try:
-        nodes.add_node(num_cpus=1)
-        nodes.wait_for_nodes()
-        yield nodes.address
-    finally:
-        nodes.shutdown()
-
-
-@pytest.fixture(scope="module")
-def clip(sample_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clips") / "replay.mp4"
-    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(sample_clip), "-t", "6", str(path)]
-    subprocess.run(command, check=True)
-    return path
+    with loopback_cluster() as address:
+        yield address
 
 
 def _ray_task(name: str) -> psutil.Process | None:
@@ -55,7 +38,10 @@ def _ray_task(name: str) -> psutil.Process | None:
     return None
 
 
-def test_jobs_spread_over_both_nodes_and_survive_a_killed_worker(cluster: str, clip: Path, tmp_path: Path) -> None:
+def test_jobs_spread_over_both_nodes_and_survive_a_killed_worker(
+    cluster: str, short_clip: Path, tmp_path: Path
+) -> None:
+    clip = short_clip
     args = ("service", "--data", str(tmp_path / "data"), "--workers", "2", "--ray", cluster)
     with served(*args, folder=tmp_path, env=LOOPBACK) as service:
         ids = []
@@ -93,8 +79,9 @@ def test_jobs_spread_over_both_nodes_and_survive_a_killed_worker(cluster: str, c
 
 
 def test_a_folder_of_clips_is_dubbed_on_the_cluster_and_a_bad_one_is_one_line(
-    cluster: str, clip: Path, tmp_path: Path
+    cluster: str, short_clip: Path, tmp_path: Path
 ) -> None:
+    clip = short_clip
     folder, out = tmp_path / "clips", tmp_path / "out"
     folder.mkdir()
     for name in ("monday.mp4", "tuesday.mp4"):

@@ -41,6 +41,7 @@ from host_engine.server.jobs_client import JobsClient
 SAMPLE = PROJECT_ROOT / "samples" / "librivox_sense.mp4"
 RESULTS = PROJECT_ROOT / "benchmarks" / "service" / "results.json"
 LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+"""As service/ray_executor.LOOPBACK (not imported here: Ray loads only for its run)."""
 
 
 def _clips(folder: Path, count: int, seconds: float) -> list[Path]:
@@ -110,20 +111,6 @@ def _overhead(client: JobsClient, clip: Path, to: str) -> float:
     return round(status["started"] - status["created"], 3)
 
 
-@contextmanager
-def _ray_cluster() -> Iterator[str]:
-    os.environ.update(LOOPBACK_RAY)
-    from ray.cluster_utils import Cluster
-
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    try:
-        nodes.add_node(num_cpus=1)
-        nodes.wait_for_nodes()
-        yield nodes.address
-    finally:
-        nodes.shutdown()
-
-
 def run(count: int, seconds: float, to: str, workers: int) -> dict[str, Any]:
     results: dict[str, Any] = {"benchmark": "service", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine": machine(), "clips": count, "clip_seconds": seconds, "to": to,
@@ -143,7 +130,9 @@ def run(count: int, seconds: float, to: str, workers: int) -> dict[str, Any]:
             results["ways"]["service"] = _batch(client, clips, to)
             results["ways"]["service"]["overhead_s"] = _overhead(client, clips[0], to)
         (folder / "ray").mkdir()
-        with _ray_cluster() as address, _service(folder / "ray", workers, address) as client:
+        from host_engine.service.ray_executor import loopback_cluster
+
+        with loopback_cluster() as address, _service(folder / "ray", workers, address) as client:
             results["ways"]["service + Ray, 2 nodes"] = _batch(client, clips, to)
     return results
 
