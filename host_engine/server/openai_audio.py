@@ -38,6 +38,7 @@ from host_engine.errors import BadInputError, HostEngineError
 from host_engine.langid import likely_languages
 from host_engine.languages import get_language
 from host_engine.media import encode_audio, time_stretch
+from host_engine.mt.checked import Checked
 from host_engine.server.uploads import save_upload
 from host_engine.speech import speak_line
 from host_engine.transcript import render_transcript, transcribe_file
@@ -179,9 +180,7 @@ def audio_routes(engines: Engines, workers: Workers | None = None) -> APIRouter:
         if not texts or len(texts) > MAX_TEXTS:
             raise HTTPException(422, f"input holds 1 to {MAX_TEXTS} texts")
         try:
-            target = get_language(body.target).code
-            source = get_language(body.source).code if body.source else _language_of(" ".join(texts))
-            checked = await workers.run(engines.translator.translate_checked, texts, source, target)
+            source, target, checked = await workers.run(_translate, engines, texts, body.source, body.target)
         except HostEngineError as exc:
             raise HTTPException(400, str(exc)) from None
         return {
@@ -243,6 +242,14 @@ def _speak(engines: Engines, body: Speech) -> tuple[Any, int]:
     if audio.size == 0:
         raise BadInputError("nothing to say: the input has no speakable words")
     return time_stretch(audio, rate, body.speed), rate
+
+
+def _translate(engines: Engines, texts: list[str], source: str | None, target: str) -> tuple[str, str, list[Checked]]:
+    """In a worker: the source language (detected when not named: up to 64 texts, not on the event loop), the
+    target, and each text's checked translation."""
+    code = get_language(target).code
+    found = get_language(source).code if source else _language_of(" ".join(texts))
+    return found, code, engines.translator.translate_checked(texts, found, code)
 
 
 def _language_of(text: str) -> str:
