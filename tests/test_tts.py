@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -250,3 +252,36 @@ def test_espeak_says_an_indonesian_price_in_thousands(espeak: Synthesizer) -> No
 def test_espeak_says_a_latin_name_in_thai_as_a_word(espeak: Synthesizer) -> None:
     (chunk,) = espeak.synthesize("คุณviewer8 ค่ะ", "th")
     assert chunk.duration < 2.5, chunk.duration  # 4.6 s when the name was spelled letter by letter
+
+
+ESPEAK_ONCE = """
+import threading
+from piper import espeakbridge
+from host_engine.tts.kokoro import espeak_ipa
+from host_engine.tts.piper import PiperSynthesizer
+
+calls = []
+initialize = espeakbridge.initialize
+espeakbridge.initialize = lambda path: (calls.append(path), initialize(path))[1]
+start = threading.Barrier(4)
+
+def first_sentence(lang):
+    start.wait()
+    assert espeak_ipa("Hoy cuesta veinte euros.", lang)
+
+threads = [threading.Thread(target=first_sentence, args=(lang,)) for lang in ("es", "pt", "fr", "de")]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert list(PiperSynthesizer().synthesize("Twenty euros today.", "en"))
+print(len(calls))
+"""
+
+
+def test_espeak_ng_is_initialized_once_however_many_voices_start_at_once(kokoro: Synthesizer) -> None:
+    """Four jobs' first Kokoro sentences at once, then a Piper voice: one `espeak_Initialize` in the process (a
+    second one while another thread used espeak-ng crashed the service with a segmentation fault)."""
+    done = subprocess.run([sys.executable, "-c", ESPEAK_ONCE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]

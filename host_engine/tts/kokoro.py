@@ -97,19 +97,20 @@ def _japanese_g2p() -> Callable[[str], str]:
     return JAG2P()
 
 
-@cache
 def _espeak() -> tuple[ModuleType, AbstractContextManager[bool]]:
     """piper-tts's espeak-ng and the lock it guards it with: espeak-ng is one global state, so holding the
-    same lock keeps a Piper voice in another thread from switching its voice under us."""
+    same lock keeps a Piper voice in another thread from switching its voice under us. espeak-ng is initialized
+    once per process, by whichever of us or a Piper voice comes first: a second `espeak_Initialize` while it is in
+    use crashed the process (two jobs' first Kokoro sentences at once, a segmentation fault in espeak-ng)."""
     try:
-        from piper import espeakbridge
-        from piper.phonemize_espeak import ESPEAK_DATA_DIR
-        from piper.voice import _ESPEAK_PHONEMIZER_LOCK
+        from piper import espeakbridge, voice
+        from piper.phonemize_espeak import EspeakPhonemizer
     except ImportError:
         raise ModelNotInstalledError(f"piper-tts (for its espeak-ng) is not installed; {_INSTALL_HINT}") from None
-    with _ESPEAK_PHONEMIZER_LOCK:
-        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
-    return espeakbridge, _ESPEAK_PHONEMIZER_LOCK
+    with voice._ESPEAK_PHONEMIZER_LOCK:
+        if voice._ESPEAK_PHONEMIZER is None:
+            voice._ESPEAK_PHONEMIZER = EspeakPhonemizer()
+    return espeakbridge, voice._ESPEAK_PHONEMIZER_LOCK
 
 
 def espeak_ipa(text: str, lang: str) -> str:
