@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# curl: the service's tests upload and download as a studio's script does.
 # libicu-dev and pkg-config: PyICU (moderation's Unicode look-alike skeletons) builds against the system ICU.
 # Fonts for the host's product card and ad label, in every script it speaks (7 MB installed): DejaVu (Latin,
 # Cyrillic, Arabic), WenQuanYi Micro Hei (Chinese, Japanese kana, Korean Hangul; 1.6 MB download, where
 # fonts-noto-cjk is 57 MB), TLWG Loma (Thai); libfribidi0 lets Pillow lay out Arabic right to left.
 APT_PACKAGES=(ffmpeg espeak-ng apertium apertium-eng-spa apertium-es-pt apertium-fr-es apertium-ind-zlm
-              pocketsphinx-testdata chromium libdlib-data ngircd
+              pocketsphinx-testdata chromium libdlib-data ngircd curl
               nginx-light libnginx-mod-rtmp libicu-dev pkg-config
               fonts-dejavu-core fonts-wqy-microhei fonts-tlwg-loma-ttf libfribidi0)
 missing=()

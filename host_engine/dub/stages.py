@@ -94,6 +94,7 @@ def dub_language(
     progress(f"translate {target}", len(cues), len(cues))
     seconds["translate"], began = time.perf_counter() - began, time.perf_counter()
     audios = []
+    progress(f"synthesize {target}", 0, len(cues))
     for done, line in enumerate(checked, start=1):
         audios.append(speak_line(engines, line.text, target, MIX_RATE, voice))
         progress(f"synthesize {target}", done, len(cues))

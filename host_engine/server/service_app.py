@@ -55,6 +55,7 @@ class JobsCollector:
         yield jobs
         yield GaugeMetricFamily("service_workers", "Job workers in this process", self.runner.workers)
         yield GaugeMetricFamily("service_workers_busy", "Job workers running a job now", self.runner.busy)
+        yield from self.runner.stage_seconds.collect()
 
 
 def create_service_app(

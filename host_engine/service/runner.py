@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Histogram
+
 from host_engine.dub.job import DubRequest, dub
 from host_engine.dub.stages import Executor, ProgressHook
 from host_engine.engines import Engines
@@ -67,6 +69,11 @@ class Runner:
         self.workers = workers
         self.executor = executor
         """Where the heavy stages run (default: in the worker thread; a `RayExecutor`: on a Ray cluster)."""
+        self.stage_seconds = Histogram(
+            "service_stage_seconds", "Seconds a job's stage took, by stage and target language", ["stage", "lang"],
+            registry=None, buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
+        )  # fmt: skip
+        """Under Ray a language's translation, synthesis and fit are one task: its seconds count as `synthesize`."""
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -167,13 +174,18 @@ class Runner:
 
     def _progress(self, job_id: str) -> ProgressHook:
         written = 0.0
+        began: dict[str, float] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             nonlocal written
+            name, _, lang = stage.partition(" ")
+            if done == 0:
+                began[stage] = time.monotonic()
+            elif done == total and stage in began:
+                self.stage_seconds.labels(name, lang).observe(time.monotonic() - began.pop(stage))
             if done not in (0, total) and time.monotonic() - written < PROGRESS_SECONDS:
                 return
             written = time.monotonic()
-            name, _, lang = stage.partition(" ")
             if not self.store.progress(job_id, name, done, total, lang):
                 raise Cancelled
 
