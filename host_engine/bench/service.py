@@ -36,6 +36,7 @@ from host_engine.bench.results import machine
 from host_engine.config import PROJECT_ROOT
 from host_engine.dub.job import DubRequest, dub
 from host_engine.engines import Engines
+from host_engine.errors import HostEngineError
 from host_engine.server.jobs_client import JobsClient
 
 SAMPLE = PROJECT_ROOT / "samples" / "librivox_sense.mp4"
@@ -80,6 +81,8 @@ def _service(folder: Path, workers: int, ray_address: str | None = None) -> Iter
                 raise RuntimeError(f"the service did not start: {(folder / 'service.log').read_text()[-2000:]}")
             time.sleep(0.3)
         yield JobsClient(f"http://127.0.0.1:{port}", token)
+    except HostEngineError as exc:  # the service died under the batch: say why, from its log
+        raise RuntimeError(f"{exc}; the service's log ends:\n{(folder / 'service.log').read_text()[-3000:]}") from None
     finally:
         process.send_signal(signal.SIGTERM)
         try:
