@@ -41,8 +41,6 @@ from host_engine.server.jobs_client import JobsClient
 
 SAMPLE = PROJECT_ROOT / "samples" / "librivox_sense.mp4"
 RESULTS = PROJECT_ROOT / "benchmarks" / "service" / "results.json"
-LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-"""As service/ray_executor.LOOPBACK (not imported here: Ray loads only for its run)."""
 
 
 def _clips(folder: Path, count: int, seconds: float) -> list[Path]:
@@ -71,7 +69,7 @@ def _service(folder: Path, workers: int, ray_address: str | None = None) -> Iter
     token, port = secrets.token_urlsafe(24), _free_port()
     command = [sys.executable, "-m", "host_engine", "service", "--data", str(folder / "data"), "--port", str(port),
                "--workers", str(workers), *(["--ray", ray_address] if ray_address else [])]  # fmt: skip
-    environment = {**os.environ, "HOST_ENGINE_TOKEN": token, **LOOPBACK_RAY}
+    environment = {**os.environ, "HOST_ENGINE_TOKEN": token}  # under `loopback_cluster`: its LOOPBACK switch too
     with (folder / "service.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=environment)
     try:
