@@ -1,11 +1,11 @@
 """The overnight show, wired: chat sources -> `Gate` -> `Answering` (host/answering.py, typed events) -> the
-`Scheduler` (a bounded reply queue, the rundown: what is said next) -> the `Speaker` (pieces into the avatar as they
-are synthesized, barge-in) -> the `LiveAvatar`, whose render thread paces frames and voice into every `Outlet`.
-The show is the taps: it journals what was said and refused, publishes captions and each market's product on air
-to the overlay, counts, and saves the state (rundown position, pending and answered ids) after every line, so a
-restarted process resumes where it was and answers nobody twice. Each long-running part is supervised: a failure
-is logged, counted and the part started again.
-"""
+`Scheduler` (a bounded reply queue, the rundown: what is said next; each line voiced as it is made by the
+`LineVoicer`) -> the `Speaker` (pieces into the avatar as they are synthesized, barge-in) -> the `LiveAvatar`, whose
+render thread paces frames and voice into every `Outlet`; `StartUp` (overlay translations, the voice's memory) runs
+behind it. The show is the taps: it journals what was said and refused, publishes captions and each market's
+product on air to the overlay, counts, and saves the state (rundown position, pending and answered ids) after every
+line, so a restarted process resumes where it was and answers nobody twice. Each long-running part is supervised: a
+failure is logged, counted and the part started again."""
 
 from __future__ import annotations
 
@@ -22,16 +22,15 @@ import numpy as np
 from host_engine.avatar.live import LiveAvatar
 from host_engine.avatar.pack import load_pack
 from host_engine.avatar.stage import frame_size
-from host_engine.detached import run_detached
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import Admitted, AnswerReady, CaptionEvent, CommentIn, LineKind, OverlayEvent, Refused, Spoken
 from host_engine.host.answering import Answering, Gate
-from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
+from host_engine.host.answers import Answer, Answerer, Translations
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.journal import Journal
-from host_engine.host.lines import Line, pieces
+from host_engine.host.lines import Line
 from host_engine.host.moderation import check_line
 from host_engine.host.open_answers import load_model
 from host_engine.host.outlet import Outlet
@@ -39,9 +38,11 @@ from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
 from host_engine.host.scheduler import REPLY_QUEUE, Scheduler
 from host_engine.host.speaker import Speaker
+from host_engine.host.startup import StartUp
 from host_engine.host.state import ShowState
 from host_engine.host.studio import backdrop, cards, product_events
-from host_engine.host.voicing import WARM_SHARE, SpeechMemory, Urgency, Voice
+from host_engine.host.voicer import LineVoicer
+from host_engine.host.voicing import SpeechMemory, Voice
 from host_engine.media import recover_partials
 from host_engine.tts.common import FRONT_END_VERSION
 
@@ -97,7 +98,6 @@ class Show:
         translations = Translations(translator.translate, pipeline.state_dir / "translations.json", translator.models)
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
-        self._translations = translations
         self._lines_said = 0
         translations.save()
         self._check_rundown(rundown)
@@ -112,7 +112,13 @@ class Show:
         """Per product: its card and the ad label, shown over the host while it is on air."""
         self.products = product_events(pipeline, self.answerer.name)
         """Per product: what each market's overlay shows while it is on air (name, price, label)."""
-        self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self._prepare, self._on_air)
+        self.voice = Voice(
+            lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)),
+            SpeechMemory(folder=pipeline.state_dir / "voice", voice_of=partial(_voice_of, engines, pipeline)),
+            fallback_for=engines.fallback_synthesizer,
+        )
+        self.voicer = LineVoicer(self.voice, self._failed)
+        self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self.voicer.start, self._on_air)
         self.speaker = Speaker(self.avatar, self.scheduler, self)
         self.gate = Gate(chat_gate, self.state, self._room)
         self.answering = Answering(self.answerer, lambda: pipeline.products[self.scheduler.on_air], self._failed)
@@ -124,16 +130,9 @@ class Show:
         """Ids of the pending comments whose answer is being built, queued or being said."""
         self._unvoiced: set[str] = set()
         """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
-        self.voice = Voice(
-            lambda lang: engines.synthesizer(lang, pipeline.voices.get(lang)),
-            SpeechMemory(folder=pipeline.state_dir / "voice", voice_of=partial(_voice_of, engines, pipeline)),
-            fallback_for=engines.fallback_synthesizer,
-        )
-        self._synthesis: set[asyncio.Task[None]] = set()
         self.outlets: list[Outlet] = []
-        self.ready = asyncio.Event()
-        """Set once the start-up work is done: the overlay's translations, and the voice's memory of the lines said
-        again and again (a minute or two after the show starts)."""
+        self.startup = StartUp(pipeline, self.scheduler, translations, self.answerer, self.voice)
+        self.ready = self.startup.ready
 
     def count_blocked(self, reason: str) -> None:
         self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
@@ -215,82 +214,13 @@ class Show:
         line.captions = {line.lang: line.said}
         self.scheduler.queue(line, received, answer.product)
         self._queued.add(comment.id)
-        self._prepare(line)
-
-    def _prepare(self, line: Line) -> Line:
-        """Start voicing `line` now, piece by piece, into its chunk queue."""
-        urgency = Urgency.ANSWER if line.kind is LineKind.ANSWER else Urgency.SHOW
-        said = line.open()
-
-        async def voice() -> None:
-            done = 0
-            try:
-                for index, piece in enumerate(said):
-                    remember = line.name is None or line.name not in piece  # not the viewer's name
-                    async for chunk in self.voice.say(line.lang, piece, urgency, remember):
-                        line.put(index, chunk)
-                    line.put(index, None)
-                    done += 1
-            except Exception:
-                line.voice_failed = True
-                self._failed("voice")
-            finally:
-                for index in range(done, len(said)):
-                    line.put(index, None)
-
-        self._synthesis.add(task := asyncio.create_task(voice()))
-        line.synthesis = task
-        task.add_done_callback(self._synthesis.discard)
-        return line
-
-    def _warm_up(self) -> list[tuple[str, str]]:
-        """What the host will say again and again: the acknowledgements that open answers (first: they are short
-        and every answer needs one), the rundown, the idle line, and every language's typical answers without the
-        viewer's name (their greeting is the only piece left to synthesize)."""
-        said = [(lang, ack) for lang in self.pipeline.languages for ack in phrase(lang, "ack")]
-        said += [(self.lang, point) for points in self.scheduler.rundown for point in points]
-        said.append((self.lang, phrase(self.lang, "idle")))
-        for answer in self.answerer.typical():
-            said += [
-                (answer.lang, p) for p in pieces(answer.text, LineKind.ANSWER, answer.lang) if TYPICAL_VIEWER not in p
-            ]
-        return said
-
-    def _translate_captions(self, halt: threading.Event) -> None:
-        """Every talking point in every market language, for the overlay: the product on air first, one batch per
-        product and language, saved as it goes (a restart translates nothing twice), until `halt` is set."""
-        count = len(self.pipeline.products)
-        for offset in range(count):
-            product_index = (self.state.product + offset) % count
-            product = self.pipeline.products[product_index]
-            for lang in self.pipeline.languages:
-                if halt.is_set():
-                    return
-                for index, text in enumerate(self._translations.each(product.talking_points, lang)):
-                    if text:
-                        self.scheduler.captions.setdefault((product_index, index), {})[lang] = text
-            self._translations.save()
-
-    async def _get_ready(
-        self,
-        halt: threading.Event,
-        share: float = WARM_SHARE,
-        progress: Callable[[int, int], None] = lambda done, total: None,
-    ) -> None:
-        """Start-up work behind the show, one job at a time (two cores serve the show first): the rundown in every
-        market language for the overlay, then the voice's memory of the lines said again and again."""
-        try:
-            await run_detached("captions", self._translate_captions, halt)
-        except HostEngineError as exc:
-            log.error("the overlay shows the rundown in %s only: %s", self.lang, exc)
-        await self.voice.warm(self._warm_up(), share, progress)
-        self.ready.set()
+        self.voicer.start(line)
 
     async def prepare(self, progress: Callable[[str, int, int], None]) -> None:
         """The start-up work done ahead, off air and at full speed (`host-engine host --prepare`): a new show's first
         minutes then answer as fast as a restarted one's, its voice's memory and translations being on disk."""
         try:
-            await self._get_ready(threading.Event(), share=1.0, progress=partial(progress, "voice memory"))
+            await self.startup.run(threading.Event(), share=1.0, progress=partial(progress, "voice memory"))
         finally:
             await asyncio.to_thread(self.voice.close)
 
@@ -410,7 +340,7 @@ class Show:
 
         renderer = threading.Thread(target=self._render, args=(sink, halt), name="avatar-render", daemon=True)
         renderer.start()
-        stages = {"speaker": self._speaker, "irc": self._irc, "prepare": lambda: self._get_ready(halt)}
+        stages = {"speaker": self._speaker, "irc": self._irc, "prepare": lambda: self.startup.run(halt)}
         running = [asyncio.create_task(self._supervised(name, run, stop)) for name, run in stages.items()]
         try:
             await stop.wait()
