@@ -1,17 +1,19 @@
 """The speaker: an answer's acknowledgement ("Good question!") is said only when the viewer's name is not ready by
-the time the speech before it ends; a show line gives way to an answer even while its next sentence is made."""
+the time the speech before it ends and no other answer waits; a show line gives way to an answer even while its next
+sentence is made."""
 
 from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from host_engine.avatar.live import LiveAvatar
 from host_engine.avatar.pack import load_pack
 from host_engine.events import LineKind
 from host_engine.host.lines import Line
-from host_engine.host.speaker import Speaker
+from host_engine.host.speaker import BRISK_TEMPO, Speaker
 from host_engine.tts import SpeechChunk
 
 FPS = 25.0
@@ -24,6 +26,8 @@ class _Scheduler:
         self.cut_lines: list[object | None] = []
         self.reply_waiting = asyncio.Event()
         self.again: Line | None = None
+        self.depth = 0
+        """Answers waiting."""
 
     def cut(self, line: object | None) -> None:
         self.cut_lines.append(line)
@@ -64,17 +68,22 @@ def _one(engines, text: str) -> SpeechChunk:
     return chunk
 
 
-@pytest.mark.parametrize(("name_after", "opens_with"), [(0.1, "Ana,"), (None, "Good question!")])
-def test_the_filler_is_said_only_when_the_name_is_not_ready_in_time(
-    engines, name_after: float | None, opens_with: str
+@pytest.mark.parametrize(
+    ("name_after", "waiting", "opens_with"), [(0.1, 0, "Ana,"), (None, 0, "Good question!"), (None, 1, "Ana,")]
+)
+def test_the_filler_is_said_only_when_the_name_is_not_ready_in_time_and_nobody_else_waits(
+    engines, name_after: float | None, waiting: int, opens_with: str
 ) -> None:
     """Another answer (never cut) is still playing when this one's turn comes; a name synthesized while it plays
-    replaces the filler, one that is not waits behind the filler."""
+    replaces the filler, one that is not waits behind the filler, unless more answers wait: then no filler
+    delays them, the name is awaited."""
     ack, name, rest = (_one(engines, t) for t in ("Good question!", "Ana,", "the rain jacket is 49 dollars."))
     previous = _one(engines, "Thank you, great to have you here!")
     avatar = LiveAvatar(load_pack("mika"), (320, 180), fps=FPS, sample_rate=22050)
     taps = _Taps()
-    speaker = Speaker(avatar, _Scheduler(), taps)  # type: ignore[arg-type]
+    scheduler = _Scheduler()
+    scheduler.depth = waiting
+    speaker = Speaker(avatar, scheduler, taps)  # type: ignore[arg-type]
     line = Line(f"{name.text} {rest.text}", "en", LineKind.ANSWER, ack=ack.text, name="Ana")
     assert line.open() == [ack.text, name.text, rest.text]
 
@@ -136,3 +145,41 @@ def test_a_show_line_gives_way_to_an_answer_while_its_next_sentence_is_made(engi
     assert left > 1.0, "let go while its first sentence still plays, for the answer to cut"
     assert not line.done
     assert scheduler.again is (line if again else None)
+
+
+@pytest.mark.parametrize(("waiting", "after_an_answer"), [(0, False), (2, False), (0, True)])
+def test_answers_one_after_another_are_said_faster(engines, waiting: int, after_an_answer: bool) -> None:
+    """Said at its own pace when the host is free; a little faster while other answers wait, or right after one."""
+    name, rest = (_one(engines, t) for t in ("Ana,", "the rain jacket is 49 dollars."))
+    avatar = LiveAvatar(load_pack("mika"), (320, 180), fps=FPS, sample_rate=22050)
+    said: list[float] = []
+    say = avatar.say
+
+    def heard_for(audio: np.ndarray, sample_rate: int, *args: object, **kwargs: object) -> None:
+        said.append(audio.size / sample_rate)
+        say(audio, sample_rate, *args, **kwargs)  # type: ignore[arg-type]
+
+    avatar.say = heard_for  # type: ignore[method-assign]
+    scheduler = _Scheduler()
+    scheduler.depth = waiting
+    lines = [Line(f"{name.text} {rest.text}", "en", LineKind.ANSWER, name="Ana") for _ in range(1 + after_an_answer)]
+    for line in lines:
+        assert line.open() == [name.text, rest.text]
+        for index, chunk in enumerate((name, rest)):
+            line.put(index, chunk)
+            line.put(index, None)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        pump = asyncio.create_task(_pump(avatar, stop))
+        speaker = Speaker(avatar, scheduler, taps := _Taps())  # type: ignore[arg-type]
+        for line in lines:
+            taps.done.clear()
+            await speaker.speak(line)
+            await asyncio.wait_for(taps.done.wait(), 10)
+        stop.set()
+        await pump
+
+    asyncio.run(scenario())
+    tempo = BRISK_TEMPO if waiting or after_an_answer else 1.0
+    assert said[-2:] == pytest.approx([name.duration / tempo, rest.duration / tempo], abs=0.03)  # atempo: +-15 ms

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from host_engine import registry
+from host_engine.host import voicing
 from host_engine.host.voicing import SpeechMemory, Urgency, Voice
 from host_engine.tts import SpeechChunk
 from host_engine.tts.voices import VoiceProfile, load_synthesizer
@@ -57,6 +58,29 @@ def test_an_answer_is_voiced_before_the_warm_up_finishes(engines) -> None:
     voice.close()
     assert done_before <= 2  # at most the job already running, not the twelve queued ahead
     assert all((lang, text) in voice.memory for lang, text in warm)
+
+
+def test_warming_waits_while_answers_are_made_and_is_only_delayed_by_a_flood(engines, monkeypatch) -> None:
+    voice = Voice(engines.synthesizer)
+    warm = [("en", "The hood fits over a cap."), ("en", "It folds into its own pocket.")]
+    answering = True
+
+    async def scenario() -> int:
+        nonlocal answering
+        warming = asyncio.create_task(voice.warm(warm, share=1.0, busy=lambda: answering))
+        await asyncio.sleep(1.0)
+        held = len(voice.memory)
+        answering = False
+        await warming
+        return held
+
+    held = asyncio.run(scenario())
+    assert held == 0 and all(piece in voice.memory for piece in warm)
+    monkeypatch.setattr(voicing, "GIVE_WAY_SECONDS", 0.2)  # answers never stop coming: warming goes on anyway
+    flood = [("en", "Free shipping on every order.")]
+    asyncio.run(voice.warm(flood, share=1.0, busy=lambda: True))
+    voice.close()
+    assert flood[0] in voice.memory
 
 
 def test_memory_drops_the_least_recently_used_past_its_budget() -> None:

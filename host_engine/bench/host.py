@@ -5,12 +5,13 @@ rundown sentence being said at its next pause between words, so this adds that w
 Two phases: `start`, comments from the show's first seconds (`START_DELAY` after it starts, while it translates
 the overlay and fills the voice's memory: what viewers meet in a show's first minutes or right after a restart; the
 voice's memory on disk from an earlier run is kept, as on a restart, unless `--forget-voice`: a first start; with
-`--prepare` as well, a first start after `host-engine host --prepare`, timed),
+`--prepare` as well, a first start after `host-engine host --prepare`, timed; `--fresh`: the show's whole state folder
+emptied, translations too, a first start on a fresh machine),
 and `warm`, comments once that start-up work is done (as on a show that has been on air a while). Comments come
 one at a time, `--gap` seconds apart (6 s: 10 a minute, the issue's load; 12 s: the host is mostly free). The
 show runs in real time with the shipped pipeline (its translations cached in ~/.cache/host-engine/bench-host,
 models loaded in this process) and no video output (drawing still runs).
-Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both] [--forget-voice [--prepare]]`.
+Run: `python -m host_engine.bench.host [--gap 6] [--phase start|warm|both] [--forget-voice [--prepare] | --fresh]`.
 """
 
 from __future__ import annotations
@@ -85,10 +86,14 @@ async def _drive(show: Show, gap: float, phase: str) -> float:
     return (time.monotonic() - began) / 60
 
 
-def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False, prepare: bool = False) -> dict[str, Any]:
+def run(
+    engines: Engines, gap: float, phase: str, forget_voice: bool = False, prepare: bool = False, fresh: bool = False
+) -> dict[str, Any]:
     pipeline = load_pipeline(PROJECT_ROOT / "pipelines" / "overnight_host.yaml")
     chat = pipeline.chat.model_copy(update={"irc": None, "per_user_seconds": 0})
     pipeline = pipeline.model_copy(update={"chat": chat, "state_dir": cache_root() / "bench-host"})
+    if fresh:
+        shutil.rmtree(pipeline.state_dir, ignore_errors=True)
     for kept in (pipeline.state_dir / "state.json", backup_path(pipeline.state_dir / "state.json")):
         kept.unlink(missing_ok=True)  # a fresh show, not a restart
     if forget_voice:
@@ -121,6 +126,7 @@ def run(engines: Engines, gap: float, phase: str, forget_voice: bool = False, pr
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "comment_gap_s": gap,
+        "fresh_state": fresh,
         "voice_memory_on_disk": remembered,
         "prepared_s": prepared_s,
         "minutes": round(minutes, 2),
@@ -150,10 +156,14 @@ def main() -> None:
         "--prepare", action="store_true",
         help="Then prepare the show off air (host-engine host --prepare) before the start phase.",
     )  # fmt: skip
+    parser.add_argument(
+        "--fresh", action="store_true",
+        help="Empty the show's state folder (voice memory and translations): a first start on a fresh machine.",
+    )  # fmt: skip
     args = parser.parse_args()
     phases = PHASES if args.phase == "both" else (args.phase,)
     engines = Engines()
-    first = {"forget_voice": args.forget_voice, "prepare": args.prepare}
+    first = {"forget_voice": args.forget_voice, "prepare": args.prepare, "fresh": args.fresh}
     runs = [run(engines, args.gap, phase, **(first if phase == "start" else {})) for phase in phases]
     path = args.json
     path.parent.mkdir(parents=True, exist_ok=True)

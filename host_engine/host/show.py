@@ -131,7 +131,9 @@ class Show:
         self._unvoiced: set[str] = set()
         """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
         self.outlets: list[Outlet] = []
-        self.startup = StartUp(pipeline, self.scheduler, translations, self.answerer, self.voice)
+        self.startup = StartUp(
+            pipeline, self.scheduler, translations, self.answerer, self.voice, self._answers_in_flight
+        )
         self.ready = self.startup.ready
 
     def count_blocked(self, reason: str) -> None:
@@ -183,6 +185,10 @@ class Show:
             self._answering -= 1
         return True
 
+    def _answers_in_flight(self) -> bool:
+        """Whether an answer is being made (built, or its audio synthesized): the start-up work waits for it."""
+        return self._answering > 0 or self.voicer.answers_voicing > 0
+
     def _room(self) -> int:
         return REPLY_QUEUE - self.scheduler.depth - self._answering
 
@@ -208,6 +214,7 @@ class Show:
         """Queue the answer and start voicing it (the caller made sure the queue has room)."""
         self._acks += 1
         acks = phrase(answer.lang, "ack")
+        acks = [ack for ack in acks if self.voice.memory.knows(answer.lang, ack)] or acks  # one that plays at once
         ack = acks[self._acks % len(acks)] if answer.acknowledged else None
         line = Line(answer.text, answer.lang, LineKind.ANSWER, comment, received, answer, ack=ack, name=name)
         line.attempts = attempts

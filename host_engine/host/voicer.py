@@ -19,11 +19,15 @@ class LineVoicer:
         self.voice = voice
         self.failed = failed
         self._tasks: set[asyncio.Task[None]] = set()
+        self.answers_voicing = 0
+        """Answers whose audio is being synthesized now (the start-up work gives way to them)."""
 
     def start(self, line: Line) -> Line:
         """Start voicing `line` now, piece by piece, into its chunk queues."""
         urgency = Urgency.ANSWER if line.kind is LineKind.ANSWER else Urgency.SHOW
         said = line.open()
+        answer = line.kind is LineKind.ANSWER
+        self.answers_voicing += answer
 
         async def voice() -> None:
             done = 0
@@ -38,6 +42,7 @@ class LineVoicer:
                 line.voice_failed = True
                 self.failed("voice")
             finally:
+                self.answers_voicing -= answer
                 for index in range(done, len(said)):
                     line.put(index, None)
 

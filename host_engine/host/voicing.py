@@ -35,6 +35,10 @@ MEMORY_SECONDS = 1200.0
 WARM_SHARE = 0.5
 """The most of the time warming may take: it rests as long as each piece took, so that while the memory fills the
 show on air (drawing, encoding) keeps its share of a two-core machine."""
+GIVE_WAY_SECONDS = 5.0
+"""Start-up work waits at most this long for the answers in flight before its next piece (a flood of comments
+delays it, never stops it)."""
+GIVE_WAY_POLL = 0.05
 
 
 DISK_BYTES_PER_SECOND = 24000 * 2
@@ -150,6 +154,10 @@ class SpeechMemory:
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._kept
+
+    def knows(self, lang: str, text: str) -> bool:
+        """Whether the audio of `text` is remembered, in memory or on disk."""
+        return (lang, text) in self._kept or (self._folder is not None and self._path(lang, text).exists())
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -270,11 +278,17 @@ class Voice:
         pieces: list[tuple[str, str]],
         share: float = WARM_SHARE,
         progress: Callable[[int, int], None] = lambda done, total: None,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         """Synthesize (language, text) pieces not yet remembered, behind every other job, taking at most `share` of
-        the time (1: at full speed, off air); `progress(done, total)` after each piece."""
+        the time (1: at full speed, off air), each once nothing is `busy` (answers being made: a piece synthesized
+        beside them would take half the cores from them); `progress(done, total)` after each piece."""
         for done, (lang, text) in enumerate(pieces, 1):
             if (lang, text) not in self.memory:
+                waited = 0.0
+                while busy() and waited < GIVE_WAY_SECONDS:
+                    await asyncio.sleep(GIVE_WAY_POLL)
+                    waited += GIVE_WAY_POLL
                 started = time.monotonic()
                 try:
                     async for _ in self.say(lang, text, Urgency.WARM):

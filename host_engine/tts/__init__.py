@@ -31,6 +31,13 @@ class SpeechChunk:
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
 
+    def faster(self, tempo: float) -> SpeechChunk:
+        """The same sentence said `tempo` times faster, its pitch kept (FFmpeg's `atempo`), its phonemes retimed."""
+        from host_engine.media import time_stretch  # media is heavy (PyAV); most users of chunks never need it
+
+        phonemes = tuple(PhonemeTiming(p.phoneme, p.start / tempo, p.end / tempo) for p in self.phonemes)
+        return SpeechChunk(self.text, time_stretch(self.audio, self.sample_rate, tempo), self.sample_rate, phonemes)
+
 
 @runtime_checkable
 class Synthesizer(Protocol):
