@@ -2,9 +2,9 @@
 `Scheduler` (a bounded reply queue, the rundown: what is said next; each line voiced as it is made by the
 `LineVoicer`) -> the `Speaker` (pieces into the avatar as they are synthesized, barge-in) -> the `LiveAvatar`, whose
 render thread paces frames and voice into every `Outlet`; `StartUp` (overlay translations, the voice's memory) runs
-behind it. The show is the taps: it journals what was said and refused, publishes captions and each market's
-product on air to the overlay, counts, and saves the state (rundown position, pending and answered ids) after every
-line, so a restarted process resumes where it was and answers nobody twice. Each long-running part is supervised: a
+behind it, and the `Ledger` is told what plays (journal, captions, counters, the state's pending and answered
+comments). The show puts each market's product on air on the overlay and the video, saves the state after every
+line (rundown position) so a restarted process resumes where it was, and supervises each long-running part: a
 failure is logged, counted and the part started again."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
 from functools import partial
 
 import numpy as np
@@ -24,12 +23,13 @@ from host_engine.avatar.pack import load_pack
 from host_engine.avatar.stage import frame_size
 from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
-from host_engine.events import Admitted, AnswerReady, CaptionEvent, CommentIn, LineKind, OverlayEvent, Refused, Spoken
+from host_engine.events import Admitted, AnswerReady, CommentIn, LineKind, OverlayEvent, Refused, Spoken
 from host_engine.host.answering import Answering, Gate
 from host_engine.host.answers import Answer, Answerer, Translations
 from host_engine.host.chat import ChatGate, Comment
 from host_engine.host.irc import IrcChat
 from host_engine.host.journal import Journal
+from host_engine.host.ledger import Ledger
 from host_engine.host.lines import Line
 from host_engine.host.moderation import check_line
 from host_engine.host.open_answers import load_model
@@ -57,17 +57,6 @@ VOICE_ATTEMPTS = 2
 """An answer whose voice failed (studio voice and fallback) is queued again this many times in all."""
 STOP_SECONDS = 5.0
 """Longest wait for a thread at shutdown."""
-STAGES = ("render", "speaker", "irc", "voice", "answer", "prepare")
-
-
-@dataclass
-class Counters:
-    comments_in: int = 0
-    answered: int = 0
-    blocked: dict[str, int] = field(default_factory=dict)
-    restarts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
-    """Failures per stage (`STAGES`), each logged with its traceback and followed by a restart (for the voice: the
-    line said again, or skipped after `VOICE_ATTEMPTS`)."""
 
 
 def _voice_of(engines: Engines, pipeline: Pipeline, lang: str) -> str:
@@ -85,20 +74,19 @@ class Show:
     ) -> None:
         self.pipeline = pipeline
         self.engines = engines
-        self.on_spoken = on_spoken or (lambda spoken: None)
         self.on_overlay = on_overlay or (lambda event: None)
         self.lang = pipeline.market_by_id(pipeline.default_market).languages[0]
         self.state = ShowState.load(pipeline.state_dir / "state.json")
         pipeline.state_dir.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(pipeline.state_dir / "events.jsonl")
-        self.counters = Counters()
+        journal = Journal(pipeline.state_dir / "events.jsonl")
+        self.ledger = Ledger(self.state, journal, on_spoken or (lambda spoken: None), self.on_overlay, self._retry)
+        self.counters = self.ledger.counters
         chat_gate = ChatGate(pipeline)
         chat_gate.prepare()
         translator = engines.live_translator
         translations = Translations(translator.translate, pipeline.state_dir / "translations.json", translator.models)
         self.answerer = Answerer(pipeline, translations, load_model(pipeline.language_model, pipeline.host_name))
         rundown = [translations.each(p.talking_points, self.lang) for p in pipeline.products]
-        self._lines_said = 0
         translations.save()
         self._check_rundown(rundown)
         self.avatar = LiveAvatar(
@@ -119,25 +107,18 @@ class Show:
         )
         self.voicer = LineVoicer(self.voice, self._failed)
         self.scheduler = Scheduler(pipeline, self.state, self.lang, rundown, self.voicer.start, self._on_air)
-        self.speaker = Speaker(self.avatar, self.scheduler, self)
+        self.speaker = Speaker(self.avatar, self.scheduler, self.ledger)
         self.gate = Gate(chat_gate, self.state, self._room)
         self.answering = Answering(self.answerer, lambda: pipeline.products[self.scheduler.on_air], self._failed)
         self.avatar.scene.show(self.cards[self.scheduler.on_air])
         self._acks = 0
         self._answering = 0
         """Comments between the gate and the reply queue (their answers being built): they count against it."""
-        self._queued: set[str] = set()
-        """Ids of the pending comments whose answer is being built, queued or being said."""
-        self._unvoiced: set[str] = set()
-        """Ids of pending comments whose answer could not be voiced this run: the next start tries again."""
         self.outlets: list[Outlet] = []
         self.startup = StartUp(
             pipeline, self.scheduler, translations, self.answerer, self.voice, self._answers_in_flight
         )
         self.ready = self.startup.ready
-
-    def count_blocked(self, reason: str) -> None:
-        self.counters.blocked[reason] = self.counters.blocked.get(reason, 0) + 1
 
     def _failed(self, stage: str) -> None:
         """Log the exception being handled with its traceback, and count it."""
@@ -170,12 +151,12 @@ class Show:
         admitted = None
         async for event in self.gate.process(CommentIn(comment, time.monotonic(), restored)):
             if isinstance(event, Refused):
-                self.refused(event)
+                self.ledger.refused(event)
             elif isinstance(event, Admitted):
                 admitted = event
         if admitted is None:
             return False
-        self._queued.add(comment.id)  # from now: `restore_pending` must not queue it again while it is answered
+        self.ledger.take(comment.id)  # from now: `restore_pending` must not queue it again while it is answered
         self._answering += 1
         try:
             async for ready in self.answering.process(admitted):
@@ -195,20 +176,11 @@ class Show:
     async def restore_pending(self) -> None:
         """Queue the comments accepted before a restart and never heard answered, as far as the queue has room
         (the speaker calls this between lines, so the rest follow as it empties)."""
-        for comment_id in [i for i in self.state.pending if i not in self._queued and i not in self._unvoiced]:
+        for comment_id in self.ledger.waiting():
             kept = self.state.pending.get(comment_id)
             if kept is None or self._room() <= 0:
                 return
             await self.submit(Comment(comment_id, kept["user"], kept["text"], kept["platform"]), restored=True)
-
-    def refused(self, event: Refused) -> None:
-        """A comment not answered: counted, journalled, and no longer pending (one restored, refused by today's
-        rules)."""
-        self.count_blocked(event.reason)
-        if self.state.pending.pop(event.comment_id, None) is not None:
-            self.state.save()
-        log.info("comment %s not answered: %s", event.comment_id, event.why or event.reason)
-        self.journal.write("blocked", {"comment_id": event.comment_id, "lang": event.lang, "reason": event.reason})
 
     def _queue(self, answer: Answer, comment: Comment, name: str, received: float, attempts: int = 1) -> None:
         """Queue the answer and start voicing it (the caller made sure the queue has room)."""
@@ -220,7 +192,7 @@ class Show:
         line.attempts = attempts
         line.captions = {line.lang: line.said}
         self.scheduler.queue(line, received, answer.product)
-        self._queued.add(comment.id)
+        self.ledger.take(comment.id)
         self.voicer.start(line)
 
     async def prepare(self, progress: Callable[[str, int, int], None]) -> None:
@@ -231,60 +203,14 @@ class Show:
         finally:
             await asyncio.to_thread(self.voice.close)
 
-    def caption(self, line: Line, at: float, seconds: float) -> None:
-        """The line on the overlay as it starts: its source text once, and each market language's block."""
-        self._lines_said += 1
-        sentence, start, end = self._lines_said, round(at, 3), round(at + seconds, 3)
-        events = [(line.lang, line.said, True)] + [(lang, text, False) for lang, text in line.captions.items()]
-        for lang, text, source in events:
-            segment = f"host-{sentence}-{lang}{'-src' if source else ''}"
-            self.on_overlay(CaptionEvent(lang, text, start, end, start, segment, 0, True, sentence, source))
-
-    def heard(self, lines: list[Line]) -> None:
-        """The answer of `lines` (one, or several joined) starts playing now: their comments are answered. The
-        state is saved before the journal says so: a kill between the two must not answer anyone twice."""
-        answered = [line for line in lines if line.comment is not None]
-        for line in answered:
-            self.state.answered.append(line.comment.id)
-            self.state.pending.pop(line.comment.id, None)
-            self._queued.discard(line.comment.id)
-            self.counters.answered += 1
-            log.info("answered %s in %s", line.comment.id, line.lang)
-        self.state.save()
-        for line in answered:
-            if line.spoken is not None:
-                self._said(line.spoken)
-
-    def unheard(self, line: Line) -> None:
-        """An answer whose voice failed before its answer piece played is queued again, up to `VOICE_ATTEMPTS`;
-        after that it stays pending in the state (the next start tries again) and the journal says so."""
-        if line.comment is None or line.answer is None or line.name is None or line.received is None:
-            return
-        self._queued.discard(line.comment.id)
-        if line.attempts < VOICE_ATTEMPTS and self._room() > 0:
-            self._queue(line.answer, line.comment, line.name, line.received, line.attempts + 1)
-        else:
-            self._unvoiced.add(line.comment.id)
-            self.journal.write("unvoiced", {"comment_id": line.comment.id, "lang": line.lang})
-
-    def first_audio(self, line: Line, made: float | None, at: float) -> None:
-        """`line` starts playing now (its first audio was synthesized at `made`). A show line is journalled now;
-        an answer, with its latency from here, once its answer piece plays (`heard`): one cut off before that
-        is said again, and journalled once."""
-        ready = starts = None
-        if line.comment is not None and line.received is not None and made is not None:
-            ready = made - line.received
-            starts = time.monotonic() - line.received
-            log.info("answering %s in %s: audio ready %.2f s after the comment", line.comment.id, line.lang, ready)
-        label = line.answer.ad_label if line.answer else None
-        comment_id = line.comment.id if line.comment else None
-        line.spoken = Spoken(line.said, line.lang, line.kind, comment_id, ready, starts, label, round(at, 3))
-        if line.comment is None:
-            self._said(line.spoken)
-
-    def _said(self, spoken: Spoken) -> None:
-        self.journal.write("spoken", asdict(spoken))
-        self.on_spoken(spoken)
+    def _retry(self, line: Line) -> bool:
+        """Queue again an answer whose voice failed, up to `VOICE_ATTEMPTS` in all and as the queue has room."""
+        if line.attempts >= VOICE_ATTEMPTS or self._room() <= 0:
+            return False
+        answer, comment, name, received = line.answer, line.comment, line.name, line.received
+        assert answer is not None and comment is not None and name is not None and received is not None  # ledger's
+        self._queue(answer, comment, name, received, line.attempts + 1)
+        return True
 
     async def _supervised(self, stage: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
         """Run a stage until it returns or `stop`; a failure is logged, counted and the stage started again after
@@ -306,7 +232,7 @@ class Show:
         """One line after another (a line that fails ends this run; the supervisor starts the next); the comments
         pending since before a restart are queued first, and as the queue makes room."""
         while True:
-            if self.state.pending.keys() - self._queued - self._unvoiced:
+            if self.ledger.waiting():
                 await self.restore_pending()
             await self.speaker.speak(self.scheduler.next_line())
             self.state.save()

@@ -122,7 +122,7 @@ def create_chat_app(show: Show, collector: ShowCollector, channels: Channels, ac
     @app.post("/chat")
     async def chat(message: ChatMessage, request: Request) -> dict[str, bool]:
         if not per_address.take(_address(request)):
-            show.count_blocked("flood")
+            show.ledger.count_blocked("flood")
             raise HTTPException(429, "too many comments from this client; slow down", {"Retry-After": "1"})
         return {"queued": await show.submit(message.comment())}
 
@@ -137,7 +137,7 @@ def create_chat_app(show: Show, collector: ShowCollector, channels: Channels, ac
                     return
                 raw = frame.get("text") or (frame.get("bytes") or b"").decode("utf-8", errors="replace")
                 if not (per_socket.take() and per_address.take(_address(socket))):
-                    show.count_blocked("flood")
+                    show.ledger.count_blocked("flood")
                     await socket.send_json({"type": "error", "message": "too many comments; slow down"})
                     continue
                 try:
@@ -174,7 +174,7 @@ async def serve_show(
     captions.running = True  # the show publishes into it all night, watched or not
     show = Show(pipeline, engines, on_overlay=captions.publish)
     collector = ShowCollector(show)
-    show.on_spoken = collector.spoken
+    show.ledger.on_spoken = collector.spoken
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
