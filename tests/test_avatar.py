@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
-from host_engine.avatar.live import LiveAvatar
+from host_engine.asr import TranscribeOptions
+from host_engine.avatar.live import INTERRUPT_MARGIN, LiveAvatar
 from host_engine.avatar.motion import BLINK_GAP_SECONDS, IdleMotion
 from host_engine.avatar.pack import AVATARS_DIR, load_pack
 from host_engine.avatar.prepare import prepare_pack
@@ -21,9 +22,9 @@ from host_engine.avatar.render import RenderOptions, render_text
 from host_engine.avatar.sync import measure_sync
 from host_engine.avatar.visemes import Viseme, from_audio, from_phonemes, viseme_for
 from host_engine.errors import BadInputError, HostEngineError
-from host_engine.media import VideoEncoder, decode_audio, probe, write_wav
+from host_engine.media import VideoEncoder, decode_audio, probe, resample, write_wav
 from host_engine.speech import speak
-from host_engine.tts import PhonemeTiming
+from host_engine.tts import WORD_BREAK, PhonemeTiming
 
 RATE = 22050
 PITCH = (
@@ -233,3 +234,26 @@ def test_an_interrupted_sentence_stops_between_words(engines, lang: str, text: s
     avatar.say(chunks[-1].audio, chunks[-1].sample_rate, chunks[-1].phonemes, cuttable="next rundown line")
     assert avatar.interrupt() == "next rundown line"  # queued behind the answer: dropped, the answer said whole
     assert avatar.queued_seconds == pytest.approx(answer)
+
+
+def test_a_sentence_without_a_pause_is_cut_where_two_words_meet(engines) -> None:
+    """Barge-in into a sentence said in one breath: it is cut at the next seam between words that Piper timed (not
+    at its end), faded out, and what was said is whole words."""
+    text = "It weighs very little and keeps you warm and dry in a storm."
+    (chunk,) = engines.synthesizer("en", None).synthesize(text, "en")
+    seams = [(p.start + p.end) / 2 for p in chunk.phonemes if p.phoneme == WORD_BREAK]
+    assert len(seams) == len(text.split()) - 1
+    avatar = LiveAvatar(load_pack("mika"), (640, 360), fps=25.0, sample_rate=24000)
+    avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable="rundown")
+    said = [avatar.next_frame(draw=False)[1] for _ in range(30)]  # 1.2 s
+    assert avatar.interrupt() == "rundown"
+    cut_at = 1.2 + avatar.queued_seconds
+    assert cut_at == pytest.approx(min(s for s in seams if s > 1.2 + INTERRUPT_MARGIN), abs=1 / 25)
+    while avatar.queued_seconds > 0:
+        said.append(avatar.next_frame(draw=False)[1])
+    audio = np.concatenate(said)
+    assert np.abs(audio[-240:]).max() < 1e-6  # faded out, not a click
+    segments, _ = engines.recognizer.transcribe(resample(audio, 24000, 16000), TranscribeOptions(language="en"))
+    heard = "".join(segment.text for segment in segments).lower().replace(".", "").replace(",", "").split()
+    words = text.lower().rstrip(".").split()
+    assert len(heard) >= 4 and heard == words[: len(heard)], heard

@@ -11,12 +11,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from ircd import CHANNEL, Server, free_port, viewer
 from rtmpd import RtmpServer
 from served import TOKEN, wait_for_port
@@ -25,11 +27,13 @@ from websockets.sync.client import connect
 
 from host_engine.asr import TranscribeOptions
 from host_engine.config import PROJECT_ROOT
-from host_engine.events import Spoken
-from host_engine.host.chat import Comment
+from host_engine.events import LineKind, Spoken
+from host_engine.host.chat import ChatGate, Comment
+from host_engine.host.lines import pieces
 from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Chat, Irc, LanguageModel, Pipeline
 from host_engine.host.show import Show
+from host_engine.host.startup import StartUp
 from host_engine.media import decode_audio, probe
 
 MARKETS = ("us", "eu")
@@ -298,3 +302,31 @@ def test_a_prepared_show_says_its_usual_lines_from_memory_at_once(engines, host_
         assert show.voice.memory.misses == 0
     finally:
         show.voice.close()
+
+
+def test_a_new_show_remembers_its_first_answers_before_translating_the_overlay(
+    engines, host_state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new show's start-up first prepares what its first viewers ask (the price, shipping and stock of the product
+    on air and the knowledge base's answers, in every language), then the overlay's translations (minutes of the
+    language model): those answers are then said from memory, not synthesized with pauses as they play."""
+    pipeline = shipped_show(("us", "id"), state_dir=host_state, language_model=LanguageModel(kind="none"))
+    show = Show(pipeline, engines)
+    asked = [
+        ("en", "How much is the rain jacket?"), ("en", "What does shipping cost?"), ("en", "Can I return it?"),
+        ("id", "Berapa harga jaket hujan ini?"), ("id", "Masih ada stok?"), ("id", "Bisa dikembalikan?"),
+    ]  # fmt: skip
+    gate, on_air = ChatGate(pipeline), pipeline.products[0]
+    bodies = []
+    for lang, text in asked:
+        answer = show.answerer.answer(gate.admit(Comment(text, "ana", text)), on_air)
+        bodies.append((lang, pieces(answer.text, LineKind.ANSWER, lang)[-1]))
+    remembered: list[bool] = []
+    monkeypatch.setattr(
+        StartUp, "translate_captions", lambda self, halt: remembered.extend(b in show.voice.memory for b in bodies)
+    )
+    try:
+        asyncio.run(show.startup.run(threading.Event(), share=1.0))
+    finally:
+        show.voice.close()
+    assert remembered == [True] * len(bodies), list(zip(bodies, remembered, strict=True))

@@ -13,7 +13,7 @@ from host_engine.avatar.live import LiveAvatar
 from host_engine.avatar.pack import load_pack
 from host_engine.events import LineKind
 from host_engine.host.lines import Line
-from host_engine.host.speaker import BRISK_TEMPO, Speaker
+from host_engine.host.speaker import BRISK_TEMPO, RUSH_SECONDS, Speaker
 from host_engine.tts import SpeechChunk
 
 FPS = 25.0
@@ -147,9 +147,15 @@ def test_a_show_line_gives_way_to_an_answer_while_its_next_sentence_is_made(engi
     assert scheduler.again is (line if again else None)
 
 
-@pytest.mark.parametrize(("waiting", "after_an_answer"), [(0, False), (2, False), (0, True)])
-def test_answers_one_after_another_are_said_faster(engines, waiting: int, after_an_answer: bool) -> None:
-    """Said at its own pace when the host is free; a little faster while other answers wait, or right after one."""
+@pytest.mark.parametrize(
+    ("waiting", "after_an_answer", "brisk"),
+    [(0, None, False), (2, None, True), (0, 0.0, True), (0, RUSH_SECONDS - 2, True), (0, RUSH_SECONDS + 5, False)],
+)
+def test_answers_one_after_another_are_said_faster(
+    engines, waiting: int, after_an_answer: float | None, brisk: bool
+) -> None:
+    """Said at its own pace when the host is free; a little faster while other answers wait, or within
+    `RUSH_SECONDS` of the end of the last one (`after_an_answer` seconds later)."""
     name, rest = (_one(engines, t) for t in ("Ana,", "the rain jacket is 49 dollars."))
     avatar = LiveAvatar(load_pack("mika"), (320, 180), fps=FPS, sample_rate=22050)
     said: list[float] = []
@@ -162,7 +168,9 @@ def test_answers_one_after_another_are_said_faster(engines, waiting: int, after_
     avatar.say = heard_for  # type: ignore[method-assign]
     scheduler = _Scheduler()
     scheduler.depth = waiting
-    lines = [Line(f"{name.text} {rest.text}", "en", LineKind.ANSWER, name="Ana") for _ in range(1 + after_an_answer)]
+    count = 1 + (after_an_answer is not None)
+    lines = [Line(f"{name.text} {rest.text}", "en", LineKind.ANSWER, name="Ana") for _ in range(count)]
+    now = [0.0]
     for line in lines:
         assert line.open() == [name.text, rest.text]
         for index, chunk in enumerate((name, rest)):
@@ -172,14 +180,15 @@ def test_answers_one_after_another_are_said_faster(engines, waiting: int, after_
     async def scenario() -> None:
         stop = asyncio.Event()
         pump = asyncio.create_task(_pump(avatar, stop))
-        speaker = Speaker(avatar, scheduler, taps := _Taps())  # type: ignore[arg-type]
+        speaker = Speaker(avatar, scheduler, taps := _Taps(), clock=lambda: now[0])  # type: ignore[arg-type]
         for line in lines:
             taps.done.clear()
             await speaker.speak(line)
             await asyncio.wait_for(taps.done.wait(), 10)
+            now[0] += name.duration + rest.duration + (after_an_answer or 0.0)  # the answer said, then a pause
         stop.set()
         await pump
 
     asyncio.run(scenario())
-    tempo = BRISK_TEMPO if waiting or after_an_answer else 1.0
+    tempo = BRISK_TEMPO if brisk else 1.0
     assert said[-2:] == pytest.approx([name.duration / tempo, rest.duration / tempo], abs=0.03)  # atempo: +-15 ms

@@ -20,17 +20,19 @@ import numpy as np
 
 from host_engine.avatar.motion import IdleMotion
 from host_engine.avatar.pack import Pack
-from host_engine.avatar.pauses import next_pause
+from host_engine.avatar.pauses import next_cut
 from host_engine.avatar.render import make_renderer
 from host_engine.avatar.scene import Scene
 from host_engine.avatar.visemes import Mouth, VisemeTrack, from_audio, from_phonemes
 from host_engine.media import resample
-from host_engine.tts import PhonemeTiming
+from host_engine.tts import WORD_BREAK, PhonemeTiming
 
 AVSink = Callable[[np.ndarray, np.ndarray], None]
 """Takes one frame (BGR) and its span of audio (float32 mono)."""
 INTERRUPT_MARGIN = 0.08
 """The soonest `LiveAvatar.interrupt` cuts, ahead of the frame being drawn (seconds)."""
+CUT_FADE_SECONDS = 0.015
+"""Speech cut between two words fades out over this long (no click where the seam is not silent)."""
 
 
 @dataclass
@@ -42,10 +44,21 @@ class _Utterance:
     """The frame it ends before: its track's length, or earlier once `interrupt` cut it."""
     cuttable: object | None = None
     """Who said it, where `interrupt` may cut it short; None: never cut (an answer)."""
+    seams: tuple[tuple[float, float], ...] = ()
+    """(start, end) seconds of each seam between two words the voice timed."""
 
     def __post_init__(self) -> None:
         if self.end < 0:
             self.end = len(self.track)
+
+
+def _faded_out(audio: np.ndarray, at: int, sample_rate: int) -> np.ndarray:
+    """`audio` silent from sample `at`, fading out over `CUT_FADE_SECONDS` before it."""
+    fade = min(at, round(CUT_FADE_SECONDS * sample_rate))
+    out = audio.copy()
+    out[at - fade : at] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    out[at:] = 0.0
+    return out
 
 
 class LiveAvatar:
@@ -86,8 +99,9 @@ class LiveAvatar:
         track = from_phonemes(phonemes, duration, self.fps, pair) if phonemes else from_audio(*pair, self.fps)
         if len(track) == 0:
             return
+        seams = tuple((p.start, p.end) for p in phonemes if p.phoneme == WORD_BREAK)
         with self._lock:
-            self._queue.append(_Utterance(audio, track, cuttable=cuttable))
+            self._queue.append(_Utterance(audio, track, cuttable=cuttable, seams=seams))
 
     @property
     def queued_seconds(self) -> float:
@@ -95,11 +109,11 @@ class LiveAvatar:
             return sum((u.end - u.frame) / self.fps for u in self._queue)
 
     def interrupt(self, margin: float = INTERRUPT_MARGIN) -> object | None:
-        """Stop the cuttable speech being said at its next pause between words at least `margin` seconds ahead
-        (never inside a word: `pauses.next_pause`), and drop the cuttable speech queued after it (also behind an
+        """Stop the cuttable speech being said where its next two words meet at least `margin` seconds ahead
+        (never inside a word: `pauses.next_cut`), and drop the cuttable speech queued after it (also behind an
         answer being said), so that what is said next (an answer) starts there. Returns the owner of the speech cut
-        short or dropped, or None when nothing was: nothing cuttable is said or queued, or no pause comes before the
-        end of what is being said (it then ends as it would have).
+        short or dropped, or None when nothing was: nothing cuttable is said or queued, or no seam or pause comes
+        before the end of what is being said (it then ends as it would have).
         Thread-safe."""
         with self._lock:
             if not self._queue:
@@ -110,9 +124,10 @@ class LiveAvatar:
             if current.cuttable is None:  # an answer ends first; show speech queued behind it is dropped
                 return dropped[0] if dropped else None
             cut = bool(dropped)
-            pause = next_pause(current.audio, self.sample_rate, current.frame / self.fps + margin)
-            if pause is not None and math.ceil(pause * self.fps) < current.end:
-                current.end = math.ceil(pause * self.fps)
+            at = next_cut(current.audio, self.sample_rate, current.frame / self.fps + margin, current.seams)
+            if at is not None and math.ceil(at * self.fps) < current.end:
+                current.end = math.ceil(at * self.fps)
+                current.audio = _faded_out(current.audio, round(at * self.sample_rate), self.sample_rate)
                 cut = True
             return current.cuttable if cut else None
 

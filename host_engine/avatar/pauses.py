@@ -1,11 +1,14 @@
-"""Where speech may be cut without cutting a word: the pauses of a synthesized sentence, found in its audio.
+"""Where speech may be cut without cutting a word: the seams between words that the voice timed itself (Piper's
+alignment gives them as `WORD_BREAK`s), and the pauses of a synthesized sentence, found in its audio.
 
-The voices' phoneme timings carry no word boundaries (Piper spreads its phonemes evenly), so the host cuts its own
-speech where the audio is quiet for long enough to be between words: at least `PAUSE_SECONDS` below
-`QUIET_DB` under the sentence's loud level. A stop consonant's closure ("jac|ket") is quiet too, but shorter.
+Voices whose phoneme timings are estimates (Kokoro, espeak-ng) give no seams, so their speech is cut where the audio
+is quiet for long enough to be between words: at least `PAUSE_SECONDS` below `QUIET_DB` under the sentence's loud
+level. A stop consonant's closure ("jac|ket") is quiet too, but shorter.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,3 +38,14 @@ def next_pause(audio: np.ndarray, sample_rate: int, after: float) -> float | Non
                 return max(after, (start + index) / 2 * HOP_SECONDS)
             start = None
     return None
+
+
+def next_cut(
+    audio: np.ndarray, sample_rate: int, after: float, seams: Sequence[tuple[float, float]] = ()
+) -> float | None:
+    """The soonest place after `after` seconds to cut `audio` between words: the middle of a seam (start, end) or
+    of a pause; None if there is neither before its end."""
+    places = [(start + end) / 2 for start, end in seams if (start + end) / 2 > after]
+    if (pause := next_pause(audio, sample_rate, after)) is not None:
+        places.append(pause)
+    return min(places, default=None)

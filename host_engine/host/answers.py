@@ -44,6 +44,8 @@ PIVOT = "en"
 pre-translated questions can be poor where the MT is, the viewer's words are often clearer."""
 TYPICAL_VIEWER = "{viewer}"
 """The name in `Answerer.typical` answers: whatever holds it is different for every viewer."""
+KB_KIND = "kb:"
+"""How the kind of an answer's part from the knowledge base begins (then the entry's id)."""
 CLOSE = 0.7
 """Similarity to one of an entry's questions that asks it even without its words: said nearly as written. Below it,
 an entry with words in the language is asked only by them ("can I wash it in cold water?" is 0.42 from "is the
@@ -226,8 +228,8 @@ class Answerer:
         reading = read(text, lang, partial(self._named_entries, lang=lang))
         entries, english = self._entries_asked(reading, text, lang)
         parts = self._told(reading.beside(bool(entries)), lang, market, product)
-        parts += [(f"kb:{entry}", self._answers[entry][lang]) for entry in entries]
-        labelled = any(not kind.startswith("kb:") for kind, _ in parts)
+        parts += [(f"{KB_KIND}{entry}", self._answers[entry][lang]) for entry in entries]
+        labelled = any(not kind.startswith(KB_KIND) for kind, _ in parts)
         if not parts and reading.question and self.model is not None:
             english = english or (text if lang == PIVOT else self.translations.now(text, lang, PIVOT))
             said = self._open(english, lang, market, product)
@@ -318,7 +320,7 @@ class Answerer:
         answers = []
         for lang in self.pipeline.languages:
             market = self.pipeline.market(lang)
-            kb = [(f"kb:{e.id}", self._answers[e.id][lang]) for e in self.pipeline.knowledge_base]
+            kb = [(f"{KB_KIND}{e.id}", self._answers[e.id][lang]) for e in self.pipeline.knowledge_base]
             answers += [_answer(TYPICAL_VIEWER, lang, [part], None, None) for part in kb if part[1]]
             for product in self.pipeline.products:
                 asks = [Ask(intent) for intent in FACTS] + [Ask(attribute) for attribute in product.attributes]

@@ -1,11 +1,13 @@
 """The speaker: a line's pieces into the avatar as they are synthesized, keeping only a short lead of queued
-speech so that an answer waits little; an answer cuts the show line being said at its next pause (barge-in), a show
-line gives way to an answer that comes to wait, and while answers queue up each is said without a filler and a
-little faster. What happens to each line is told to the taps as it is heard."""
+speech so that an answer waits little; an answer cuts the show line being said where its next two words meet
+(barge-in), a show line gives way to an answer that comes to wait, and while answers come one after another each is
+said without a filler and a little faster. What happens to each line is told to the taps as it is heard."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Protocol
@@ -21,6 +23,9 @@ LEAD_SECONDS = 0.3
 BRISK_TEMPO = 1.2
 """How much faster an answer is said when answers come one after another (pitch kept): at ten comments a minute,
 answers of five to eight seconds would otherwise queue up, and each viewer waits for all the answers ahead."""
+RUSH_SECONDS = 10.0
+"""An answer that starts within this long of the end of the last one is one of a run of comments: said briskly and
+without a filler, as a host keeps up with a busy chat (a filler and the own pace add two to four seconds an answer)."""
 
 
 class Taps(Protocol):
@@ -49,17 +54,20 @@ class _GiveWay(Exception):
 
 
 class Speaker:
-    def __init__(self, avatar: LiveAvatar, scheduler: Scheduler, taps: Taps) -> None:
+    def __init__(
+        self, avatar: LiveAvatar, scheduler: Scheduler, taps: Taps, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.avatar = avatar
         self.scheduler = scheduler
         self.taps = taps
-        self._last: LineKind | None = None
-        """The kind of the last line said to its end."""
+        self.clock = clock
+        self._answered_until = -math.inf
+        """When (`clock`) the audio of the last answer said ends."""
 
     def _busy(self) -> bool:
-        """Whether answers come one after another (another waits, or the line before was one): a filler before
-        each would add a second on air to every answer waiting behind it."""
-        return self.scheduler.depth > 0 or self._last is LineKind.ANSWER
+        """Whether answers come one after another (another waits, or the last one ended within `RUSH_SECONDS`): a
+        filler before each would add a second on air to every answer waiting behind it."""
+        return self.scheduler.depth > 0 or self.clock() - self._answered_until < RUSH_SECONDS
 
     async def _named_before_cut(self, line: Line) -> bool:
         """Whether the answer's name (the piece after its acknowledgement) is synthesized before the speech ahead
@@ -141,7 +149,8 @@ class Speaker:
                     loop.call_later(ahead, _in_order, when_it_plays)
             if owner is not line and owner.synthesis is not None:
                 owner.synthesis.cancel()  # the rest of its answer is said once, in `line`'s voice
-        self._last = line.kind
+        if line.kind is LineKind.ANSWER:
+            self._answered_until = self.clock() + self.avatar.queued_seconds
         if not heard:
             for owner in (line, *line.joined):
                 self.taps.unheard(owner)

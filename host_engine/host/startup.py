@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from host_engine.detached import run_detached
 from host_engine.errors import HostEngineError
 from host_engine.events import LineKind
-from host_engine.host.answers import TYPICAL_VIEWER, Answer, Answerer, Translations
+from host_engine.host.answers import KB_KIND, TYPICAL_VIEWER, Answer, Answerer, Translations
 from host_engine.host.lines import pieces
 from host_engine.host.phrases import phrase
 from host_engine.host.pipeline import Pipeline
@@ -21,6 +21,8 @@ from host_engine.host.scheduler import Scheduler
 from host_engine.host.voicing import GIVE_WAY_POLL, GIVE_WAY_SECONDS, WARM_SHARE, Voice
 
 log = logging.getLogger(__name__)
+ASKED_MOST = ("price", "shipping", "stock")
+"""What viewers ask most about the product on air, in the order its answers are prepared."""
 
 
 class StartUp:
@@ -43,11 +45,16 @@ class StartUp:
         """Set once the work is done (a minute or two after the show starts)."""
 
     def first_needed(self) -> list[tuple[str, str]]:
-        """What a new show's first answers need at once: the acknowledgements that open them while the viewer's
-        name is synthesized, and the price of the product on air (the question asked most), in every language."""
+        """What a new show's first answers need, in every language, before the overlay's translations (minutes of
+        the language model's time): the acknowledgements that open them while the viewer's name is synthesized,
+        the product on air's answers to what is asked most, then the knowledge base's (an answer not remembered is
+        synthesized as it is said, with pauses in it, and the answers behind it wait)."""
         on_air = self.pipeline.products[self.scheduler.on_air].id
+        typical = self.answerer.typical()
         said = [(code, ack) for code in self.pipeline.languages for ack in phrase(code, "ack")]
-        return said + _remembered(a for a in self.answerer.typical() if a.product == on_air and a.kind == "price")
+        for kind in ASKED_MOST:
+            said += _remembered(a for a in typical if a.product == on_air and a.kind == kind)
+        return said + _remembered(a for a in typical if a.kind.startswith(KB_KIND))
 
     def repeated_lines(self) -> list[tuple[str, str]]:
         """What the host will say again and again: `first_needed`, the rundown, the idle line, and every

@@ -8,10 +8,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+WORD_BREAK = " "
+"""The phoneme of a `PhonemeTiming` that marks the seam between two words, where speech may be cut. Only voices
+that time their own phonemes give it (Piper's alignment); estimated timings could put it inside a word."""
+
 
 @dataclass(frozen=True)
 class PhonemeTiming:
-    """One phoneme (IPA or engine symbol) and where it sits in its chunk's audio, in seconds."""
+    """One phoneme (IPA or engine symbol, or a `WORD_BREAK`) and where it sits in its chunk's audio, in seconds."""
 
     phoneme: str
     start: float

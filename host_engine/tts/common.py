@@ -20,7 +20,7 @@ from num2words import num2words
 from host_engine.errors import UnsupportedLanguageError
 from host_engine.mt.numbers import read_numbers
 from host_engine.text import TITLE
-from host_engine.tts import PhonemeTiming
+from host_engine.tts import WORD_BREAK, PhonemeTiming
 
 # A sentence ends at . ! ? … ؟ followed by a space (closing quotes kept), at CJK full stops, or at a line end.
 _SENTENCE = re.compile(
@@ -34,8 +34,9 @@ _PAUSES = {",": 1.5, ";": 2.0, ":": 2.0, ".": 2.5, "!": 2.5, "?": 2.5, "…": 2.
 _IGNORED = frozenset("ˈˌ'\"“”«»()-‿")
 _LONG = "ːˑ"
 
-FRONT_END_VERSION = 2
-"""Bumped whenever `prepare_text` changes what a voice is given: audio kept on disk from before is not reused."""
+FRONT_END_VERSION = 3
+"""Bumped whenever what a voice is given (`prepare_text`) or what its chunks carry (word breaks) changes: audio kept
+on disk from before is not reused."""
 
 PAUSE = " "
 """Unit returned by `ipa_units` for a pause (clause punctuation); it takes time but is not a phoneme."""
@@ -169,6 +170,28 @@ def voiced_span(audio: np.ndarray, sample_rate: int, frame_s: float = 0.01) -> t
     rms = np.sqrt(np.mean(np.square(audio[: count * frame].reshape(count, frame), dtype=np.float64), axis=1))
     loud = np.flatnonzero(rms > 0.03 * rms.max()) if rms.max() > 0 else np.arange(count)
     return loud[0] * frame / sample_rate, min((loud[-1] + 1) * frame, len(audio)) / sample_rate
+
+
+def aligned_timings(symbols: Sequence[tuple[str, int]], sample_rate: int, offset: float = 0.0) -> list[PhonemeTiming]:
+    """Timings from a voice's own alignment, (symbol, samples) in order: a modifier lengthens the phoneme before,
+    stress marks and punctuation take their time as a gap, and a space is a `WORD_BREAK` between two words."""
+    timings: list[PhonemeTiming] = []
+    at = 0
+    for symbol, samples in symbols:
+        start, end = offset + at / sample_rate, offset + (at + samples) / sample_rate
+        at += samples
+        if samples == 0:
+            continue
+        if symbol.isspace():
+            timings.append(PhonemeTiming(WORD_BREAK, start, end))
+        elif symbol in _IGNORED:
+            continue
+        elif _is_modifier(symbol) and timings and timings[-1].phoneme != WORD_BREAK:
+            last = timings[-1]
+            timings[-1] = PhonemeTiming(last.phoneme + symbol, last.start, end)
+        elif symbol.isalpha():
+            timings.append(PhonemeTiming(symbol, start, end))
+    return timings
 
 
 def spread_timings(units: Sequence[str], audio: np.ndarray, sample_rate: int) -> tuple[PhonemeTiming, ...]:

