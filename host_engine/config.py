@@ -60,7 +60,7 @@ Step = Annotated[ConcatStep | CopyStep | ConvertStep, Field(discriminator="do")]
 
 class ModelManifest(Frozen):
     id: str
-    task: Literal["asr", "mt", "tts", "vad", "llm"]
+    task: Literal["asr", "mt", "tts", "vad", "llm", "speaker"]
     backend: str
     tier: Literal["offline", "large"]
     languages: tuple[str, ...] = ()

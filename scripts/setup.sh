@@ -51,6 +51,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[offline,convert,server,ray,bench,dev]'
   # Kokoro's Japanese front end; their own requirement pins would downgrade the rest, and Kokoro needs none of them.
   .venv/bin/python -m pip install -q --no-deps pyopenjtalk-plus==0.4.1.post10 sudachipy==0.7.0
+  # Resemblyzer only for its speaker encoder's weights (exported to ONNX by `models install`); its code is not used.
+  .venv/bin/python -m pip install -q --no-deps resemblyzer==0.1.4
   touch "$stamp"
 fi
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 import numpy as np
 
 from host_engine.asr import SAMPLE_RATE, Recognizer, TranscribeOptions
+from host_engine.asr.vad import speech_regions
 from host_engine.errors import BadInputError
 from host_engine.events import CaptionEvent, CaptionWord, DataEvent
 from host_engine.languages import get_language
@@ -78,14 +79,6 @@ class StepResult:
 
 def _key(word: str) -> str:
     return re.sub(r"[\W_]+", "", word.lower())
-
-
-def speech_regions(audio: np.ndarray, threshold: float) -> list[tuple[float, float]]:
-    """Silero VAD (bundled with faster-whisper) speech regions in seconds."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(threshold=threshold, min_silence_duration_ms=300, speech_pad_ms=100)
-    return [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(audio, options)]
 
 
 def _without_unheard_run(words: list[CaptionWord]) -> list[CaptionWord]:
