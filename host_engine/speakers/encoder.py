@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from host_engine.asr import SAMPLE_RATE
+
 N_FFT = 400
 HOP = 160
 MEL_BANDS = 40
