@@ -20,6 +20,7 @@ from rich.table import Table
 
 from host_engine import registry
 from host_engine.errors import HostEngineError
+from host_engine.speakers import MAX_SPEAKERS
 
 if TYPE_CHECKING:
     from host_engine.host.pipeline import Pipeline
@@ -289,7 +290,16 @@ def dub(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
     src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
     voice: Annotated[
-        list[str] | None, typer.Option("--voice", help="LANG=PROFILE, e.g. pt=pt-espeak (voices/*.yaml); repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--voice",
+            help="LANG=PROFILE for the speaker heard longest, LANG:S2=PROFILE for another, e.g. pt=pt-kumo "
+            "(voices/*.yaml); repeatable. Other speakers get distinct voices of their language.",
+        ),
+    ] = None,
+    speakers: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_SPEAKERS, help="How many people speak in the clip; estimated when left out."),
     ] = None,
     ray: Annotated[
         str | None,
@@ -320,7 +330,9 @@ def dub(
     with stage_progress() as progress:
 
         def one(clip: Path) -> str:
-            request = DubRequest(input=clip, targets=targets, out_dir=out_dir, source_lang=src, voices=voices)
+            request = DubRequest(
+                input=clip, targets=targets, out_dir=out_dir, source_lang=src, voices=voices, speakers=speakers
+            )
             hook = partial(_clip_stage, progress, clip.stem) if len(clips) > 1 else progress
             try:
                 result = run_dub(request, engines, hook, executor=executor)
@@ -620,7 +632,10 @@ def jobs_submit(
     clip: Annotated[Path, typer.Argument(help="A recorded stream or clip (audio or video).")],
     to: Annotated[str, typer.Option("--to", help="Target languages, comma-separated: es,pt")],
     src: Annotated[str | None, typer.Option("--src", help="Source language; detected when omitted.")] = None,
-    voice: Annotated[list[str] | None, typer.Option("--voice", help="LANG=PROFILE; repeatable.")] = None,
+    voice: Annotated[
+        list[str] | None, typer.Option("--voice", help="LANG=PROFILE or LANG:S2=PROFILE; repeatable.")
+    ] = None,
+    speakers: Annotated[int | None, typer.Option(min=1, max=MAX_SPEAKERS, help="How many people speak.")] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key: submitting again returns the same job.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow the job to its end.")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="With --wait: download its files here.")] = None,
@@ -629,7 +644,7 @@ def jobs_submit(
 ) -> None:
     """Upload a clip for dubbing; prints the job id (and with --wait, follows it)."""
     client = _jobs(url, token_file)
-    job = client.submit(clip, to, src, ",".join(voice or []), key)
+    job = client.submit(clip, to, src, ",".join(voice or []), key, speakers)
     out.print(job["id"])
     if wait:
         _follow(client, job["id"], out_dir)

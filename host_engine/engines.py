@@ -17,6 +17,7 @@ from host_engine.mt import Translator
 from host_engine.mt.checked import CheckedTranslator, LiveFloor
 from host_engine.mt.glossary import Glossary
 from host_engine.mt.router import QualityTable, Router
+from host_engine.speakers.encoder import SpeakerEncoder
 from host_engine.tts import Synthesizer
 from host_engine.tts.voices import VoiceProfile, load_synthesizer, load_voice_profiles, voice_for
 
@@ -112,14 +113,19 @@ class Engines:
         return CheckedTranslator(self.live_router, self.translator.glossary, floor=LiveFloor.load())
 
     @cached_property
+    def speaker_encoder(self) -> SpeakerEncoder:
+        return SpeakerEncoder()
+
+    @cached_property
     def voices(self) -> dict[str, VoiceProfile]:
         return load_voice_profiles(VOICES_DIR)
 
     def voice_profile(self, lang: str, name: str | None = None) -> VoiceProfile:
         return voice_for(self.voices, lang, name)
 
-    def synthesizer(self, lang: str, name: str | None = None) -> Synthesizer:
-        return load_synthesizer(self.voice_profile(lang, name))
+    def synthesizer(self, lang: str, name: str | None = None, threads: int | None = None) -> Synthesizer:
+        """`threads`: what one synthesis may use (None: all cores; a batch running N in parallel gives each 1/N)."""
+        return load_synthesizer(self.voice_profile(lang, name), threads)
 
     def fallback_synthesizer(self, lang: str) -> Synthesizer | None:
         """espeak-ng's voice for `lang`, where voices/ has one: the host's voice of last resort (it needs no model

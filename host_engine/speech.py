@@ -12,7 +12,7 @@ from host_engine.engines import Engines
 from host_engine.errors import BadInputError
 from host_engine.languages import get_language
 from host_engine.media import resample, write_wav
-from host_engine.tts import PhonemeTiming
+from host_engine.tts import PhonemeTiming, Synthesizer
 
 SENTENCE_PAUSE = 0.12
 
@@ -27,10 +27,15 @@ class SpokenLine:
 
 def speak(engines: Engines, text: str, lang: str, rate: int, voice: str | None = None) -> SpokenLine:
     """`text` as float32 mono audio at `rate` with its phoneme timings; empty when there is nothing to say."""
+    return say(engines.synthesizer(lang, voice), text, lang, rate)
+
+
+def say(synthesizer: Synthesizer, text: str, lang: str, rate: int, tempo: float = 1.0) -> SpokenLine:
+    """`text` said by `synthesizer` (`tempo` times its voice's pace), its sentences joined with short pauses."""
     pieces: list[np.ndarray] = []
     phonemes: list[PhonemeTiming] = []
     at = 0.0
-    for chunk in engines.synthesizer(lang, voice).synthesize(text, lang):
+    for chunk in synthesizer.synthesize(text, lang, tempo):
         if pieces:
             pieces.append(np.zeros(int(SENTENCE_PAUSE * rate), np.float32))
             at += pieces[-1].size / rate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +31,8 @@ class Cue:
     start: float
     end: float
     text: str
+    speaker: int | None = None
+    """Who says it (0, 1, ... as diarization numbers them), where known."""
 
 
 def _joined(words: Sequence[TimedWord]) -> str:
@@ -86,15 +88,15 @@ def cues_from_words(all_words: Sequence[TimedWord], lang: Language) -> list[Cue]
             run = words[start:end]
         cues.append(Cue(run[0].start, max(run[-1].end, run[0].start + MIN_CAPTION_SECONDS), _joined(run)))
         start = end
-    return _without_overlaps(cues)
+    return without_overlaps(cues)
 
 
-def _without_overlaps(cues: list[Cue]) -> list[Cue]:
+def without_overlaps(cues: list[Cue]) -> list[Cue]:
     """Minimum durations may push a cue into the next one: end it where the next begins."""
     fixed = []
     for i, cue in enumerate(cues):
         end = min(cue.end, cues[i + 1].start) if i + 1 < len(cues) else cue.end
-        fixed.append(Cue(cue.start, end, cue.text))
+        fixed.append(replace(cue, end=end))
     return fixed
 
 
@@ -114,23 +116,33 @@ def wrap(text: str, lang: Language) -> str:
     return f"{first}\n{second}"
 
 
-def _subtitle_file(cues: Sequence[Cue], lang: Language) -> pysubs2.SSAFile:
+def speaker_label(speaker: int) -> str:
+    """How subtitles and reports name a speaker: S1, S2, ..."""
+    return f"S{speaker + 1}"
+
+
+def _subtitle_file(cues: Sequence[Cue], lang: Language, fmt: str) -> pysubs2.SSAFile:
+    """Where the cues have more than one speaker, each cue names its own: WebVTT's voice tag (`<v S1>`), or an
+    `[S1]` before an SRT cue's text."""
+    labelled = len({cue.speaker for cue in cues if cue.speaker is not None}) > 1
     subs = pysubs2.SSAFile()
     for cue in cues:
         text = wrap(cue.text, lang).replace("\n", r"\N")
+        if labelled and cue.speaker is not None:
+            label = speaker_label(cue.speaker)
+            text = f"<v {label}>{text}" if fmt == "vtt" else f"[{label}] {text}"
         subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=text))
     return subs
 
 
 def subtitles_text(cues: Sequence[Cue], lang: Language, fmt: str) -> str:
     """`fmt` is "srt" or "vtt"."""
-    return _subtitle_file(cues, lang).to_string(format_=fmt)
+    return _subtitle_file(cues, lang, fmt).to_string(format_=fmt)
 
 
 def write_subtitles(cues: Sequence[Cue], lang: Language, srt: Path, vtt: Path) -> None:
-    subs = _subtitle_file(cues, lang)
-    subs.save(str(srt), format_="srt")
-    subs.save(str(vtt), format_="vtt")
+    _subtitle_file(cues, lang, "srt").save(str(srt), format_="srt")
+    _subtitle_file(cues, lang, "vtt").save(str(vtt), format_="vtt")
 
 
 def _timestamp(seconds: float, separator: str) -> str:

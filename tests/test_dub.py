@@ -15,8 +15,11 @@ import pytest
 from lingua import Language, LanguageDetectorBuilder
 
 from host_engine.asr import TranscribeOptions
+from host_engine.bench.diarization import build
 from host_engine.dub.job import DubRequest, dub
 from host_engine.media import decode_audio, probe, write_wav
+from host_engine.speakers.diarize import speaker_at
+from host_engine.speakers.heard import LOW_VOICE_BELOW, median_pitch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,11 +35,21 @@ def excerpt(sample_clip, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def dubbed(engines, sample_clip, excerpt, tmp_path_factory):
-    """The sample dubbed into pt and es, then another clip dubbed into the same folder."""
+def two_voices(tmp_path_factory):
+    """29 s of the sample's LibriVox reader (a low voice) taking turns with pytest-audioeval's English speaker (a
+    high one), and who speaks when."""
+    clip = build("two voices", ["reader", "en", "reader", "en", "reader", "en", "reader"])
+    path = tmp_path_factory.mktemp("clips") / "two_voices.wav"
+    write_wav(path, clip.audio, 16000)
+    return path, clip.turns
+
+
+@pytest.fixture(scope="module")
+def dubbed(engines, sample_clip, two_voices, tmp_path_factory):
+    """The sample dubbed into pt and es, then a clip of two speakers dubbed into es in the same folder."""
     out = tmp_path_factory.mktemp("dub")
     result = dub(DubRequest(input=sample_clip, targets=("pt", "es"), out_dir=out, source_lang="en"), engines)
-    dub(DubRequest(input=excerpt, targets=("es",), out_dir=out, source_lang="en"), engines)
+    dub(DubRequest(input=two_voices[0], targets=("es",), out_dir=out, source_lang="en"), engines)
     return result, out
 
 
@@ -46,15 +59,44 @@ def _outputs(stem, langs):
     ]
 
 
-def test_outputs_exist_and_nothing_partial_is_left(dubbed, sample_clip, excerpt):
+def test_outputs_exist_and_nothing_partial_is_left(dubbed, sample_clip, two_voices):
     """Two clips dubbed into one folder keep all their outputs, each report its own."""
     result, out = dubbed
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(_outputs("librivox_sense", ("en", "es", "pt")) + _outputs("excerpt", ("en", "es")))
+    assert names == sorted(_outputs("librivox_sense", ("en", "es", "pt")) + _outputs("two_voices", ("en", "es")))
     assert result.report == out / "librivox_sense.report.json"
-    for clip in (sample_clip, excerpt):
+    for clip in (sample_clip, two_voices[0]):
         assert json.loads((out / f"{clip.stem}.report.json").read_text(encoding="utf-8"))["input"] == clip.name
-    assert probe(out / "excerpt.dub.mp4").duration == pytest.approx(6.0, abs=0.1)
+    assert probe(out / "two_voices.dub.mp4").duration == pytest.approx(probe(two_voices[0]).duration, abs=0.1)
+
+
+def test_two_speakers_are_dubbed_in_two_voices_of_their_own_pitch(dubbed, two_voices):
+    """Diarization gives each cue its speaker; the low voice is said by a male voice and the high one by a
+    female voice (heard in the dubbed track's pitch), and the subtitles name who speaks."""
+    _, out = dubbed
+    report = json.loads((out / "two_voices.report.json").read_text(encoding="utf-8"))
+    speakers = {entry["speaker"]: entry for entry in report["speakers"]}
+    assert sorted(speakers) == ["S1", "S2"]
+    assert speakers["S1"]["sounds"] == "male" and speakers["S2"]["sounds"] == "female"
+    assert report["voices"]["es"] == {"S1": "es-kumo", "S2": "es-kokoro"}
+    truth = two_voices[1]
+    said = sum(segment["end"] - segment["start"] for segment in report["segments"])
+    right = sum(
+        segment["end"] - segment["start"]
+        for segment in report["segments"]
+        if f"S{speaker_at(truth, segment['start'], segment['end']) + 1}" == segment["speaker"]
+    )
+    assert right / said >= 0.9
+    track = decode_audio(out / "two_voices.dub.mp4", 16000, stream=1)
+    for label, low in (("S1", True), ("S2", False)):
+        lines = [s["targets"]["es"] for s in report["segments"] if s["speaker"] == label]
+        spoken = np.concatenate(
+            [track[round(line["placed_start"] * 16000) : round(line["placed_end"] * 16000)] for line in lines]
+        )
+        assert (median_pitch(spoken) < LOW_VOICE_BELOW) == low, (label, median_pitch(spoken))
+    vtt = (out / "two_voices.es.vtt").read_text(encoding="utf-8")
+    srt = (out / "two_voices.es.srt").read_text(encoding="utf-8")
+    assert "<v S1>" in vtt and "<v S2>" in vtt and "[S2] " in srt
 
 
 def test_one_clip_is_dubbed_by_one_run_at_a_time_and_a_killed_run_blocks_nothing(cli, engines, excerpt, tmp_path):
@@ -105,7 +147,7 @@ def test_a_run_that_died_after_one_language_leaves_the_next_only_the_rest(engine
 
     with pytest.raises(RuntimeError):
         dub(request, engines, dies_on_portuguese, work=work, checkpoints=kept)
-    assert set(kept.stages) == {("transcribe", ""), ("dub", "es")}
+    assert set(kept.stages) == {("transcribe", ""), ("speakers", ""), ("dub", "es")}
     assert not [p for p in out.iterdir() if not p.name.startswith(".")]  # nothing that looks finished
     stages: set[str] = set()
     result = dub(request, engines, lambda stage, done, total: stages.add(stage), work=work, checkpoints=kept)
@@ -205,7 +247,6 @@ def test_unknown_or_malformed_voice_exits_2(cli, sample_clip, tmp_path):
     malformed = cli("dub", str(sample_clip), "--to", "pt", "--src", "en", "--voice", "pt", "--out", str(tmp_path))
     assert malformed.returncode == 2 and "--voice takes LANG=NAME" in malformed.stderr
     unknown = cli("dub", str(sample_clip), "--to", "pt", "--src", "en", "--voice", "pt=nope", "--out", str(tmp_path))
-    assert (
-        unknown.returncode == 2 and "no voice 'nope' for 'pt'; voices for 'pt': pt-espeak, pt-kokoro" in unknown.stderr
-    )
+    assert unknown.returncode == 2
+    assert "no voice 'nope' for 'pt'; voices for 'pt': pt-espeak, pt-kokoro, pt-kumo" in unknown.stderr
     assert not any(tmp_path.iterdir())

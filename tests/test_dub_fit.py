@@ -3,6 +3,7 @@ import pytest
 
 from host_engine.dub.fit import FitSettings, fit_line
 from host_engine.dub.mix import DUCK_GAIN, mix_track
+from host_engine.dub.pace import Pace
 
 RATE = 24000
 
@@ -26,6 +27,25 @@ def test_long_line_is_sped_up_within_bounds_then_borrows_then_overruns():
     over = fit_line(_tone(4.0), RATE, 0.0, 2.0, 0.0, 2.5, FitSettings(max_speedup=1.35))
     assert over.overrun == pytest.approx(4.0 / 1.35 - 2.5, abs=0.02)
     assert over.audio.size / RATE == pytest.approx(4.0 / 1.35, abs=0.02)
+
+
+def test_a_line_the_voice_already_said_faster_is_sped_up_only_to_the_common_bound():
+    said_fast = fit_line(_tone(3.0), RATE, 0.0, 2.0, 0.0, 5.0, FitSettings(max_speedup=1.35), tempo=1.25)
+    assert said_fast.tempo == 1.25 and said_fast.stretch == pytest.approx(1.35)
+    assert said_fast.audio.size / RATE == pytest.approx(3.0 * 1.25 / 1.35, abs=0.02)
+    capped = fit_line(_tone(3.0), RATE, 0.0, 2.0, 0.0, 5.0, FitSettings(max_speedup=1.35), tempo=1.35)
+    assert capped.stretch == pytest.approx(1.35) and capped.audio.size == 3 * RATE
+
+
+def test_a_voice_learns_its_pace_and_is_asked_to_speed_up_only_as_a_slot_needs():
+    pace = Pace()
+    assert pace.tempo("Llega en tres días a su casa.", 1.0, 1.35) == 1.0  # nothing said yet: its own pace
+    pace.learn("a" * 30, 2.0, 1.0)  # 15 characters a second
+    assert pace.tempo("b" * 15, 2.0, 1.35) == 1.0
+    assert pace.tempo("b" * 24, 1.0, 1.35) == 1.35
+    assert pace.tempo("b" * 18, 1.0, 1.35) == pytest.approx(1.2)
+    pace.learn("c" * 30, 1.0, 2.0)  # said twice as fast: still 15 a second at its own pace
+    assert pace.tempo("b" * 30, 1.6, 1.35) == pytest.approx(1.25)
 
 
 def test_line_waits_for_the_previous_one():

@@ -26,7 +26,10 @@ class PlacedLine:
     start: float
     end: float
     synthesized_duration: float
+    tempo: float
+    """How much faster than its pace the voice said the line."""
     stretch: float
+    """How much faster than the voice's pace the line is heard: `tempo` times the speed-up applied afterwards."""
     borrowed: float
     """Seconds taken from the silence after the slot."""
     overrun: float
@@ -41,17 +44,19 @@ def fit_line(
     earliest_start: float,
     limit: float,
     settings: FitSettings = FitSettings(),
+    tempo: float = 1.0,
 ) -> PlacedLine:
     """Place one line that should sound within [slot_start, slot_end].
 
     `earliest_start` is where the previous line (plus a gap) ended; `limit` is the next slot's start or the end
-    of the media: borrowing silence may reach it, going past it is an overrun.
+    of the media: borrowing silence may reach it, going past it is an overrun. `tempo`: the voice already said
+    the line that much faster than its pace, which counts towards `settings.max_speedup`.
     """
     duration = audio.size / sample_rate
     start = max(slot_start, earliest_start)
     window = max(slot_end - start, 1e-3)
-    stretch = min(max(duration / window, 1.0), settings.max_speedup)
-    placed = time_stretch(audio, sample_rate, stretch)
+    speedup = min(max(duration / window, 1.0), max(settings.max_speedup / tempo, 1.0))
+    placed = time_stretch(audio, sample_rate, speedup)
     end = start + placed.size / sample_rate
     borrowed = max(0.0, min(end, limit) - max(slot_end, start))
     return PlacedLine(
@@ -59,7 +64,8 @@ def fit_line(
         start=start,
         end=end,
         synthesized_duration=duration,
-        stretch=stretch,
+        tempo=tempo,
+        stretch=tempo * speedup,
         borrowed=borrowed if end > slot_end else 0.0,
         overrun=max(0.0, end - limit),
     )

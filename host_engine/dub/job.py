@@ -20,22 +20,28 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from host_engine.asr import Segment, Word
+from host_engine.asr import SAMPLE_RATE, Segment, Word
+from host_engine.asr.vad import speech_regions
+from host_engine.dub.casting import cast_voices, cues_by_speaker, voice_choices
 from host_engine.dub.fit import FitSettings
 from host_engine.dub.stages import MIX_RATE, Executor, LanguageJob, LocalExecutor, ProgressHook, quiet
 from host_engine.durable import move_durably, try_lock, write_json
 from host_engine.engines import Engines
-from host_engine.errors import HostEngineError, UnsupportedLanguageError
+from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
-from host_engine.media import AudioTrack, decode_audio, mux, probe, write_wav
-from host_engine.subtitles import Cue, cues_from_segments, write_subtitles
+from host_engine.media import AudioTrack, decode_audio, mux, probe, resample, write_wav
+from host_engine.speakers.diarize import Turn, diarize
+from host_engine.speakers.heard import Speaker, speakers_heard
+from host_engine.subtitles import Cue, speaker_label, write_subtitles
+from host_engine.tts.voices import VoiceProfile
 
 STAGES = "stages"
 """The work folder's subfolder for what a finished stage leaves to later ones (and to a later run)."""
@@ -83,7 +89,10 @@ class DubRequest:
     out_dir: Path
     source_lang: str | None = None
     voices: dict[str, str] = field(default_factory=dict)
-    """Target language -> voice profile name; a language not named here gets its default voice."""
+    """Target language ("es": the speaker heard longest; "es:S2": speaker 2) -> voice profile name; every other
+    speaker is cast a voice of the language's (`dub.casting`)."""
+    speakers: int | None = None
+    """How many people speak in the clip; None: as many as their voices tell apart."""
     fit: FitSettings = field(default_factory=FitSettings)
 
 
@@ -96,7 +105,14 @@ class DubResult:
 
 @dataclass
 class _StageClock:
+    """Time spent in each stage (a per-language stage summed over the languages, which run side by side), and since
+    the job began."""
+
     seconds: dict[str, float] = field(default_factory=dict)
+    began: float = field(default_factory=time.perf_counter)
+
+    def wall(self) -> float:
+        return time.perf_counter() - self.began
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -111,11 +127,15 @@ class _StageClock:
 
 def _check_targets(engines: Engines, source: str, request: DubRequest, targets: Sequence[str]) -> None:
     """Fail before any heavy work when a target cannot be translated to or voiced."""
+    choices = voice_choices(request.voices)
+    if stray := sorted(set(choices) - set(targets)):
+        raise BadInputError(f"--voice for {', '.join(stray)}: not among the targets ({', '.join(targets)})")
     for target in targets:
         if target == source:
             raise UnsupportedLanguageError(f"target '{target}' is the source language; pick other targets")
         engines.router.route(source, target)
-        engines.voice_profile(target, request.voices.get(target))
+        for name in choices.get(target, {}).values():
+            engines.voice_profile(target, name)
 
 
 @contextmanager
@@ -171,9 +191,12 @@ def dub(
     Given a `work` folder and its `checkpoints` (the job service), the stages they say an earlier run finished are
     not run again; `work` is kept when a run fails (for the next) and removed once the outputs are in place. The
     heavy stages run where `executor` puts them (default: in this process)."""
+    clock = _StageClock()
     targets = tuple(get_language(code).code for code in request.targets)
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
+    executor = executor or LocalExecutor(engines)
+    executor.warm(targets)
     if source:
         _check_targets(engines, source, request, targets)
     stem = request.input.stem
@@ -184,7 +207,7 @@ def dub(
         (folder / STAGES).mkdir(parents=True, exist_ok=True)
         done = False
         try:
-            run = _Run(folder, request, engines, executor or LocalExecutor(engines), progress, checkpoints or Fresh())
+            run = _Run(folder, request, engines, executor, progress, checkpoints or Fresh(), clock)
             source, report = run.outputs(info.duration, source, targets)
             (folder / report_name).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
             _publish(folder, out, report_name)
@@ -220,17 +243,23 @@ class _Run:
             self.progress("decode", 0, 1)
             original = decode_audio(request.input, MIX_RATE)
             self.progress("decode", 1, 1)
-        segments, source = self._transcript(source)
-        if request.source_lang is None:
-            _check_targets(self.engines, source, request, targets)
+        with ThreadPoolExecutor(1, thread_name_prefix="speakers") as side:  # voices are told apart meanwhile
+            heard = side.submit(self._speakers, original)
+            segments, source = self._transcript(source)
+            if request.source_lang is None:
+                _check_targets(self.engines, source, request, targets)
+            turns, speakers = heard.result()
         with self.clock.stage("segment"):
-            cues = cues_from_segments(segments, get_language(source))
-        log.info("%d segments of %s speech in %.1f s of media", len(cues), source, duration)
-        dubbed = self._dubbed(targets, source, cues, original, [(s.start, s.end) for s in segments])
+            cues = cues_by_speaker(segments, turns, get_language(source))
+        log.info("%d segments of %s speech by %d speakers in %.1f s of media", len(cues), source, len(speakers),
+                 duration)  # fmt: skip
+        choices = voice_choices(request.voices)
+        casts = {lang: cast_voices(self.engines.voices, lang, speakers, choices.get(lang, {})) for lang in targets}
+        dubbed = self._dubbed(source, cues, original, [(s.start, s.end) for s in segments], casts)
         with self.clock.stage("subtitles"):
             outputs = {source: [c.text for c in cues], **{lang: d.texts for lang, d in dubbed.items()}}
             for lang, texts in outputs.items():
-                lang_cues = [Cue(c.start, c.end, text) for c, text in zip(cues, texts, strict=True) if text]
+                lang_cues = [replace(c, text=text) for c, text in zip(cues, texts, strict=True) if text]
                 folder = self.work
                 write_subtitles(
                     lang_cues, get_language(lang), folder / f"{stem}.{lang}.srt", folder / f"{stem}.{lang}.vtt"
@@ -243,8 +272,31 @@ class _Run:
             ]
             mux(request.input, tracks, self.work / f"{stem}.dub.mp4", get_language(source).iso3)
             self.progress("mux", 1, 1)
-        report = _report(request, duration, source, cues, dubbed, self.engines, self.clock)
+        report = _report(request, duration, source, cues, dubbed, self.engines, self.clock, speakers, casts)
         return source, report
+
+    def _speakers(self, original: np.ndarray) -> tuple[list[Turn], list[Speaker]]:
+        """Who speaks when (one speaker when the request says so) and how each sounds: from an earlier run's
+        checkpoint (so that a resumed run casts the voices it cast before), else found and kept."""
+        kept = self.checkpoints.get("speakers")
+        if kept is not None and (self.work / kept["file"]).exists():
+            saved = json.loads((self.work / kept["file"]).read_text(encoding="utf-8"))
+            return [Turn(**turn) for turn in saved["turns"]], [Speaker(**speaker) for speaker in saved["speakers"]]
+        with self.clock.stage("speakers"):
+            self.progress("speakers", 0, 1)
+            speech = resample(original, MIX_RATE, SAMPLE_RATE)
+            if self.request.speakers == 1:
+                turns = [Turn(start, end, 0) for start, end in speech_regions(speech)]
+            else:
+                turns = diarize(speech, self.engines.speaker_encoder, self.request.speakers)
+            turns = turns or [Turn(0.0, speech.size / SAMPLE_RATE, 0)]  # no voice found: the transcript says better
+            speakers = speakers_heard(speech, turns)
+            self.progress("speakers", 1, 1)
+        log.info("speakers: %s", ", ".join(f"{s.label} {s.talk_seconds:.0f} s, {s.pitch_hz} Hz" for s in speakers))
+        name = f"{STAGES}/speakers.json"
+        write_json(self.work / name, {"turns": [asdict(t) for t in turns], "speakers": [asdict(s) for s in speakers]})
+        self.checkpoints.put("speakers", {"file": name})
+        return turns, speakers
 
     def _transcript(self, source: str | None) -> tuple[list[Segment], str]:
         """The speech's segments and language: from an earlier run's checkpoint, else recognized and kept."""
@@ -264,27 +316,27 @@ class _Run:
 
     def _dubbed(
         self,
-        targets: tuple[str, ...],
         source: str,
         cues: list[Cue],
         original: np.ndarray,
         source_speech: list[tuple[float, float]],
+        casts: dict[str, dict[int, VoiceProfile]],
     ) -> dict[str, Dubbed]:
         """Each target's translated, voiced, fitted and mixed track: from an earlier run's checkpoint, else made
         (and kept, each as soon as it is done)."""
         dubbed: dict[str, Dubbed] = {}
         todo = []
-        for target in targets:
+        for target, cast in casts.items():
             kept = self.checkpoints.get("dub", target)
             if kept is not None and all((self.work / kept[key]).exists() for key in ("track", "lines")):
                 log.info("%s: dubbed by an earlier run", target)
                 saved = json.loads((self.work / kept["lines"]).read_text(encoding="utf-8"))
                 dubbed[target] = Dubbed(self.work / kept["track"], saved["texts"], saved["lines"], saved["cut_at_end"])
                 continue
-            voice = self.request.voices.get(target)
-            log.info("%s: route %s, voice %s", target, self.engines.router.route(source, target),
-                     self.engines.voice_profile(target, voice).name)  # fmt: skip
-            todo.append(LanguageJob(cues, source_speech, source, target, voice, self.request.fit))
+            voices: dict[int | None, str] = {speaker: profile.name for speaker, profile in cast.items()}
+            log.info("%s: route %s, voices %s", target, self.engines.router.route(source, target),
+                     ", ".join(voices.values()))  # fmt: skip
+            todo.append(LanguageJob(cues, source_speech, source, target, voices, self.request.fit))
         for track in self.executor.dub_languages(self.request.input, original, todo, self.progress):
             for stage, seconds in track.seconds.items():
                 self.clock.seconds[stage] = self.clock.seconds.get(stage, 0.0) + seconds
@@ -297,7 +349,7 @@ class _Run:
                                           "where": track.where})  # fmt: skip
             self.checkpoints.put("dub", {"track": str(wav.relative_to(self.work)), "lines": name}, track.target)
             dubbed[track.target] = Dubbed(wav, track.texts, track.lines, track.cut_at_end, track.where)
-        return {target: dubbed[target] for target in targets}
+        return {target: dubbed[target] for target in casts}
 
 
 def _segment(saved: dict[str, Any]) -> Segment:
@@ -313,6 +365,16 @@ def _publish(work: Path, out_dir: Path, report: str) -> None:
         move_durably(path, out_dir / path.name)
 
 
+def _speaker_entry(speaker: Speaker, casts: dict[str, dict[int, VoiceProfile]]) -> dict[str, object]:
+    return {
+        "speaker": speaker.label,
+        "talk_seconds": speaker.talk_seconds,
+        "pitch_hz": speaker.pitch_hz,
+        "sounds": speaker.gender,
+        "voices": {lang: cast[speaker.index].name for lang, cast in casts.items()},
+    }
+
+
 def _report(
     request: DubRequest,
     duration: float,
@@ -321,10 +383,13 @@ def _report(
     dubbed: dict[str, Dubbed],
     engines: Engines,
     clock: _StageClock,
+    speakers: Sequence[Speaker],
+    casts: dict[str, dict[int, VoiceProfile]],
 ) -> dict[str, object]:
-    total = sum(clock.seconds.values())
+    total = clock.wall()
     segments = [
         {"start": round(cue.start, 3), "end": round(cue.end, 3), "text": cue.text,
+         **({"speaker": speaker_label(cue.speaker)} if cue.speaker is not None else {}),
          "targets": {lang: d.lines[i] for lang, d in dubbed.items()}}
         for i, cue in enumerate(cues)
     ]  # fmt: skip
@@ -338,7 +403,8 @@ def _report(
         "below_live_floor": {
             lang: reason for lang in dubbed if (reason := engines.live_translator.weakness(source, lang))
         },
-        "voices": {lang: engines.voice_profile(lang, request.voices.get(lang)).name for lang in dubbed},
+        "speakers": [_speaker_entry(speaker, casts) for speaker in speakers],
+        "voices": {lang: {speaker_label(i): p.name for i, p in sorted(cast.items())} for lang, cast in casts.items()},
         "fit": asdict(request.fit),
         "stages": {name: round(seconds, 3) for name, seconds in clock.seconds.items()},
         "wall_seconds": round(total, 3),

@@ -17,10 +17,11 @@ from host_engine.text import ends_sentence
 
 
 def sentence_groups(cues: Sequence[Cue]) -> list[list[int]]:
-    """Indices of cues, grouped so that each group holds one or more whole sentences."""
+    """Indices of cues, grouped so that each group holds one or more whole sentences of one speaker."""
     groups: list[list[int]] = []
     for index in range(len(cues)):
-        if groups and not ends_sentence(cues[groups[-1][-1]].text):
+        last = cues[groups[-1][-1]] if groups else None
+        if last and last.speaker == cues[index].speaker and not ends_sentence(last.text):
             groups[-1].append(index)
         else:
             groups.append([index])

@@ -1,6 +1,7 @@
 """The service's jobs API: dubbing jobs a studio's tools submit, watch, download and cancel.
 
-    POST   /v1/jobs/dub                multipart `file`, `to` (pt,es), `src`, `voices` (pt=pt-espeak,...); an
+    POST   /v1/jobs/dub                multipart `file`, `to` (pt,es), `src`, `voices` (pt=pt-espeak,pt:S2=pt-kumo),
+                                       `speakers` (how many; estimated when left out); an
                                        `Idempotency-Key` header makes a retried submit return the first job
     GET    /v1/jobs                    newest first; `state`, `limit`, `after` (the last id of the page before)
     GET    /v1/jobs/{id}               state, per-stage and per-language progress, ETA, error, files
@@ -27,6 +28,7 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Query, UploadF
 from fastapi import Path as RoutePath
 from fastapi.responses import FileResponse, StreamingResponse
 
+from host_engine.dub.casting import voice_choices
 from host_engine.engines import Engines
 from host_engine.errors import BadInputError, HostEngineError
 from host_engine.languages import get_language, parse_language_list
@@ -43,6 +45,7 @@ from host_engine.service.store import (
     Stage,
     new_job_id,
 )
+from host_engine.speakers import MAX_SPEAKERS
 
 MAX_CLIP_BYTES = 4 * 1024**3
 """A clip upload's cap (a few hours of 1080p replay)."""
@@ -51,7 +54,7 @@ MAX_QUEUED = 200
 EVENT_SECONDS = 0.5
 """How often an events stream looks at its job."""
 KEEPALIVE_SECONDS = 15.0
-WEIGHTS = {"decode": 0.5, "transcribe": 3.0, "translate": 1.0, "synthesize": 4.0, "mux": 0.5}
+WEIGHTS = {"decode": 0.5, "transcribe": 3.0, "speakers": 0.3, "translate": 1.0, "synthesize": 4.0, "mux": 0.5}
 """Each stage's share of a dub's work (per target language for those in `PER_LANGUAGE`), for progress and ETA."""
 PER_LANGUAGE = ("translate", "synthesize")
 
@@ -75,11 +78,12 @@ def job_routes(store: JobStore, data: Path, engines: Engines, queued: Callable[[
         to: Annotated[str, Form(max_length=120)],
         src: Annotated[str | None, Form(max_length=16)] = None,
         voices: Annotated[str, Form(max_length=500)] = "",
+        speakers: Annotated[int | None, Form(ge=1, le=MAX_SPEAKERS)] = None,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         """Queue a clip for dubbing; returns the job at once (202)."""
         try:
-            request = _dub_request(engines, to, src, voices)
+            request = {**_dub_request(engines, to, src, voices), "speakers": speakers}
         except HostEngineError as exc:
             raise HTTPException(400, str(exc)) from None
         if (await asyncio.to_thread(store.counts))[JobState.QUEUED] >= MAX_QUEUED:
@@ -161,17 +165,19 @@ def _dub_request(engines: Engines, to: str, src: str | None, voices: str) -> dic
     """The job's request, checked as far as can be before any work (languages, voices)."""
     targets = list(parse_language_list(to))
     source = get_language(src).code if src else None
-    chosen: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in voices.split(","))):
-        lang, _, name = item.partition("=")
-        lang = get_language(lang.strip()).code
+    chosen = {
+        key.strip(): name.strip()
+        for key, _, name in (item.partition("=") for item in voices.split(",") if item.strip())
+    }
+    for lang, names in voice_choices(chosen).items():
         if lang not in targets:
             raise HostEngineError(f"voices: '{lang}' is not one of the targets ({', '.join(targets)})")
-        chosen[lang] = engines.voice_profile(lang, name.strip()).name
+        for name in names.values():
+            engines.voice_profile(lang, name)
     for target in targets:
         if target == source:
             raise HostEngineError(f"target '{target}' is the source language; pick other targets")
-        engines.voice_profile(target, chosen.get(target))
+        engines.voice_profile(target)
     return {"to": targets, "src": source, "voices": chosen}
 
 

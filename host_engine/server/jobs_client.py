@@ -43,11 +43,22 @@ class JobsClient:
         return reply
 
     def submit(
-        self, clip: Path, to: str, src: str | None = None, voices: str = "", key: str | None = None
+        self,
+        clip: Path,
+        to: str,
+        src: str | None = None,
+        voices: str = "",
+        key: str | None = None,
+        speakers: int | None = None,
     ) -> dict[str, Any]:
         if not clip.is_file():
             raise HostEngineError(f"{clip}: no such file")
-        fields = {"to": to, "voices": voices, **({"src": src} if src else {})}
+        fields = {
+            "to": to,
+            "voices": voices,
+            **({"src": src} if src else {}),
+            **({"speakers": speakers} if speakers else {}),
+        }
         headers = {"Idempotency-Key": key} if key else {}
         with clip.open("rb") as upload:
             return self._call("POST", "/v1/jobs/dub", files={"file": (clip.name, upload)}, data=fields,

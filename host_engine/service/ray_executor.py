@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -62,8 +62,7 @@ def _transcribe(clip: bytes, name: str, source: str | None) -> tuple[list[Segmen
 def _dub(clip: bytes, name: str, job: LanguageJob) -> Track:
     with _clip_on_disk(clip, name) as path:
         original = decode_audio(path, MIX_RATE)
-    track = dub_language(_engines(), original, job.cues, job.source_speech, job.source, job.target, job.voice,
-                         job.fit)  # fmt: skip
+    track = dub_language(_engines(), original, job)
     return dataclasses.replace(track, where=_node())
 
 
@@ -84,6 +83,9 @@ class RayExecutor:
         if not ray.is_initialized():
             ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)  # fmt: skip
+
+    def warm(self, targets: Sequence[str]) -> None:
+        """Nothing: each Ray worker loads its engines with its first task and keeps them."""
 
     def transcribe(self, clip: Path, source: str | None) -> tuple[list[Segment], str]:
         return _result(_transcribe.remote(ray.put(clip.read_bytes()), clip.name, source))

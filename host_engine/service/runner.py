@@ -170,6 +170,7 @@ class Runner:
             out_dir=folder / "files",
             source_lang=request.get("src"),
             voices=dict(request.get("voices", {})),
+            speakers=request.get("speakers"),
         )
 
     def _progress(self, job_id: str) -> ProgressHook:

@@ -54,6 +54,7 @@ class Synthesizer(Protocol):
         """Language codes this loaded voice can speak."""
         ...
 
-    def synthesize(self, text: str, lang: str) -> Iterator[SpeechChunk]:
-        """Speak `text`, yielding one chunk per sentence as soon as it is ready (a lazy generator)."""
+    def synthesize(self, text: str, lang: str, tempo: float = 1.0) -> Iterator[SpeechChunk]:
+        """Speak `text` `tempo` times faster than the voice's pace, yielding one chunk per sentence as soon as it is
+        ready (a lazy generator)."""
         ...

@@ -100,18 +100,19 @@ class EspeakSynthesizer:
     def languages(self) -> frozenset[str]:
         return frozenset(VOICES)
 
-    def synthesize(self, text: str, lang: str) -> Iterator[SpeechChunk]:
+    def synthesize(self, text: str, lang: str, tempo: float = 1.0) -> Iterator[SpeechChunk]:
         check_language(lang, self.languages(), self.name)
+        rate = round(self._rate * tempo)
         for sentence in split_sentences(text):
-            audio, sample_rate, ipa = self._speak(prepare_text(sentence, lang), VOICES[lang] + self._variant)
+            audio, sample_rate, ipa = self._speak(prepare_text(sentence, lang), VOICES[lang] + self._variant, rate)
             if audio.size:
                 yield SpeechChunk(sentence, audio, sample_rate, spread_timings(_phoneme_units(ipa), audio, sample_rate))
 
-    def _speak(self, sentence: str, voice: str) -> tuple[np.ndarray, int, str]:
+    def _speak(self, sentence: str, voice: str, rate: int) -> tuple[np.ndarray, int, str]:
         command = [
             self._binary,
             "-v", voice,
-            "-s", str(self._rate),
+            "-s", str(rate),
             "-p", str(self._pitch),
             "-b", "1",  # input is UTF-8
             "--stdout",

@@ -8,6 +8,7 @@ live host can cut it there. Where the patch cannot be made, timings are estimate
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,11 +79,12 @@ class PiperSynthesizer:
     def languages(self) -> frozenset[str]:
         return frozenset({self._lang})
 
-    def synthesize(self, text: str, lang: str) -> Iterator[SpeechChunk]:
+    def synthesize(self, text: str, lang: str, tempo: float = 1.0) -> Iterator[SpeechChunk]:
         check_language(lang, self.languages(), self.name)
+        config = replace(self._config, length_scale=self._config.length_scale / tempo)
         for sentence in split_sentences(text):
             # Piper may split a sentence further (e.g. after "Mr."); keep our sentence as one chunk.
-            pieces = list(self._voice.synthesize(sentence, syn_config=self._config, include_alignments=True))
+            pieces = list(self._voice.synthesize(sentence, syn_config=config, include_alignments=True))
             if not pieces:
                 continue
             audio = np.concatenate([piece.audio_float_array for piece in pieces]).astype(np.float32)

@@ -22,6 +22,7 @@ from host_engine.tts import Synthesizer
 VOICES_DIR = PROJECT_ROOT / "voices"
 
 Engine = Literal["piper", "kokoro", "espeak"]
+Gender = Literal["female", "male"]
 
 
 class VoiceProfile(BaseModel):
@@ -31,6 +32,8 @@ class VoiceProfile(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     lang: str
+    gender: Gender | None = None
+    """How the voice sounds; a dub gives a speaker a voice of their own gender where the language has one."""
     engine: Engine
     voice: str | None = None
     model: Path | None = None
@@ -100,7 +103,7 @@ def voice_for(profiles: dict[str, VoiceProfile], lang: str, name: str | None = N
     )
 
 
-def _piper(profile: VoiceProfile) -> Synthesizer:
+def _piper(profile: VoiceProfile, threads: int | None) -> Synthesizer:
     from host_engine.tts.piper import PiperSynthesizer
 
     if profile.voice is not None and not profile.voice.isdigit():
@@ -110,32 +113,38 @@ def _piper(profile: VoiceProfile) -> Synthesizer:
     return PiperSynthesizer(model, lang=profile.lang, speed=profile.speed, speaker=speaker)
 
 
-def _kokoro(profile: VoiceProfile) -> Synthesizer:
+def _kokoro(profile: VoiceProfile, threads: int | None) -> Synthesizer:
     from host_engine.tts.kokoro import KokoroSynthesizer
 
     model = profile.model or registry.model_path("kokoro-82m") / "kokoro-v1.0.int8.onnx"
-    return KokoroSynthesizer(profile.voice or "jf_alpha", speed=profile.speed, model_path=model)
+    return KokoroSynthesizer(profile.voice or "jf_alpha", speed=profile.speed, model_path=model, threads=threads)
 
 
-def _espeak(profile: VoiceProfile) -> Synthesizer:
+def _espeak(profile: VoiceProfile, threads: int | None) -> Synthesizer:
     from host_engine.tts.espeak import DEFAULT_RATE, EspeakSynthesizer
 
     return EspeakSynthesizer(rate=round(DEFAULT_RATE * profile.speed), variant=profile.voice)
 
 
-ENGINES: dict[str, Callable[[VoiceProfile], Synthesizer]] = {"piper": _piper, "kokoro": _kokoro, "espeak": _espeak}
-"""Engine name (as written in profiles) -> factory. Each backend shares one loaded model per model file."""
+ENGINES: dict[str, Callable[[VoiceProfile, int | None], Synthesizer]] = {
+    "piper": _piper,
+    "kokoro": _kokoro,
+    "espeak": _espeak,
+}
+"""Engine name (as written in profiles) -> factory(profile, threads). Each backend shares one loaded model per model
+file and thread count; `threads` is what one synthesis may use (None: the engine's default, all cores), honoured by
+Kokoro (Piper loads its own session; espeak-ng is one process per sentence)."""
 
 
 _loaded: dict[tuple[object, ...], Synthesizer] = {}
 _loading = Lock()
 
 
-def load_synthesizer(profile: VoiceProfile) -> Synthesizer:
-    """The synthesizer for `profile`, built once per distinct engine settings in this process."""
+def load_synthesizer(profile: VoiceProfile, threads: int | None = None) -> Synthesizer:
+    """The synthesizer for `profile`, built once per distinct engine settings (and `threads`) in this process."""
     # Name and default flag do not change the sound: profiles differing only in those share one instance.
-    key = tuple(profile.model_dump(exclude={"name", "default"}).values())
+    key = (*profile.model_dump(exclude={"name", "default", "gender"}).values(), threads)
     with _loading:
         if key not in _loaded:
-            _loaded[key] = ENGINES[profile.engine](profile)
+            _loaded[key] = ENGINES[profile.engine](profile, threads)
         return _loaded[key]
