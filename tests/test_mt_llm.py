@@ -156,4 +156,4 @@ def test_the_larger_llm_translates_where_it_is_offered() -> None:
 def test_the_host_and_the_router_share_one_gemma_in_the_process(gemma: LLMTranslator) -> None:
     """The host's open answers load the bundled model the router's routes already hold: one Gemma, not two."""
     host_model = load_model(LanguageModel(), "Mika")
-    assert isinstance(host_model, BundledModel) and host_model._generator is gemma._generator
+    assert isinstance(host_model, BundledModel) and host_model._generator is gemma._model()[0]

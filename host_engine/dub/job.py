@@ -196,7 +196,7 @@ def dub(
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
     executor = executor or LocalExecutor(engines)
-    executor.warm(targets)
+    executor.warm(source, targets)
     if source:
         _check_targets(engines, source, request, targets)
     stem = request.input.stem

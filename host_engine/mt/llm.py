@@ -10,6 +10,7 @@ output that runs away or loops is decoded again with repetition penalties, then 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -51,7 +52,9 @@ class LLMOptions:
 class LLMTranslator:
     """`Translator` over a CTranslate2 `Generator` folder holding `model.bin` and `tokenizer.json`.
 
-    `device="auto"` runs on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8.
+    `device="auto"` runs on CUDA in float16 when CTranslate2 sees a GPU, else on the CPU in int8. A missing model
+    is an error at once; the model itself (2 s on 2 cores) loads on first use, or on `warm()`, so that building the
+    router (which every job does to check its languages) costs nothing for a language the LLM does not serve.
     """
 
     def __init__(
@@ -66,11 +69,32 @@ class LLMTranslator:
         pairs: frozenset[Pair] = ALL_PAIRS,
     ) -> None:
         self.name = name
-        self._generator, self._tokenizer = load_generator(model_dir, device, compute_type, cpu_threads)
-        self.device, self.compute_type = self._generator.device, self._generator.compute_type
+        check_model_folder(model_dir)
+        self._settings = (model_dir, device, compute_type, cpu_threads)
         self._examples = load_examples(examples)
-        self._end_ids = line_end_ids(self._tokenizer)
         self._pairs = pairs
+        self._loading = threading.Lock()
+        self._loaded: tuple[Any, Any, list[int]] | None = None
+
+    def warm(self) -> None:
+        """Load the model now (in a background thread, ahead of the first translation)."""
+        self._model()
+
+    def _model(self) -> tuple[Any, Any, list[int]]:
+        """The generator, its tokenizer and the token ids that end a line."""
+        with self._loading:
+            if self._loaded is None:
+                generator, tokenizer = load_generator(*self._settings)
+                self._loaded = generator, tokenizer, line_end_ids(tokenizer)
+            return self._loaded
+
+    @property
+    def device(self) -> str:
+        return str(self._model()[0].device)
+
+    @property
+    def compute_type(self) -> str:
+        return str(self._model()[0].compute_type)
 
     def pairs(self) -> frozenset[Pair]:
         """Every pair, or those its manifest names (a slow model is offered only where it measured better)."""
@@ -106,7 +130,7 @@ class LLMTranslator:
         """The examples as tokens, starting with <bos>: a static prompt CTranslate2 caches per pair."""
         source, target = LANGUAGES[src].name, LANGUAGES[tgt].name
         text = "".join(f"{source}: {ex[src]}\n{target}: {ex[tgt]}\n\n" for ex in self._examples[:shots])
-        return self._tokenizer.encode(text).tokens
+        return self._model()[1].encode(text).tokens
 
     def _generate(
         self,
@@ -120,23 +144,24 @@ class LLMTranslator:
     ) -> list[str | None]:
         """Translate each source; None where the output ran away or looped."""
         source, target = LANGUAGES[src].name, LANGUAGES[tgt].name
-        encode = self._tokenizer.encode
+        generator, tokenizer, end_ids = self._model()
+        encode = tokenizer.encode
         prompts = [encode(f"{source}: {text}\n{target}:", add_special_tokens=False).tokens for text in sources]
         limits = [int(options.max_length_ratio * len(prompt)) + options.max_extra_tokens for prompt in prompts]
-        results = self._generator.generate_batch(
+        results = generator.generate_batch(
             prompts,
             static_prompt=prefix,
             max_length=max(limits),
             sampling_topk=1,
             repetition_penalty=repetition_penalty,
             no_repeat_ngram_size=no_repeat_ngram_size,
-            end_token=self._end_ids,
+            end_token=end_ids,
             include_prompt_in_result=False,
         )
         outputs: list[str | None] = []
         for text, limit, result in zip(sources, limits, results, strict=True):
             ids = result.sequences_ids[0]
-            output = self._tokenizer.decode(ids).strip()
+            output = tokenizer.decode(ids).strip()
             failed = len(ids) >= limit or not output or loops(output, text)
             outputs.append(None if failed else output)
         return outputs
@@ -156,11 +181,7 @@ def _generator(model_dir: Path, device: str, compute_type: str | None, cpu_threa
     import ctranslate2
     import tokenizers
 
-    if not (model_dir / "model.bin").is_file() or not (model_dir / "tokenizer.json").is_file():
-        raise ModelNotInstalledError(
-            f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
-            "install it with `host-engine models install gemma-3-270m`"
-        )
+    check_model_folder(model_dir)
     chosen = choose_device(device, compute_type)
     generator = ctranslate2.Generator(
         str(model_dir),
@@ -170,6 +191,15 @@ def _generator(model_dir: Path, device: str, compute_type: str | None, cpu_threa
         intra_threads=cpu_threads or chosen.cpu_threads,
     )
     return generator, tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+
+
+def check_model_folder(model_dir: Path) -> None:
+    """A CTranslate2 LLM folder must hold model.bin and tokenizer.json."""
+    if not (Path(model_dir) / "model.bin").is_file() or not (Path(model_dir) / "tokenizer.json").is_file():
+        raise ModelNotInstalledError(
+            f"no CTranslate2 LLM with tokenizer.json at {model_dir}; "
+            "install it with `host-engine models install gemma-3-270m`"
+        )
 
 
 def line_end_ids(tokenizer: Any) -> list[int]:

@@ -220,6 +220,13 @@ class Router:
                 self._edges.setdefault(src, []).append(Hop(translator.name, src, tgt))
         self._routes: dict[Pair, list[Route]] = {}
 
+    def warm(self, src: str, tgt: str) -> None:
+        """Load the models of the route from `src` to `tgt` that load on first use (the LLM)."""
+        for hop in self.route(src, tgt).hops:
+            warm = getattr(self.translators[hop.translator], "warm", None)
+            if warm is not None:
+                warm()
+
     def candidates(self, src: str, tgt: str) -> list[Route]:
         """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first: by chrF,
         except that the simplest (live: the quickest) route whose interval overlaps the best one's goes first."""

@@ -84,7 +84,7 @@ class RayExecutor:
             ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False)  # fmt: skip
 
-    def warm(self, targets: Sequence[str]) -> None:
+    def warm(self, source: str | None, targets: Sequence[str]) -> None:
         """Nothing: each Ray worker loads its engines with its first task and keeps them."""
 
     def transcribe(self, clip: Path, source: str | None) -> tuple[list[Segment], str]:
