@@ -20,6 +20,7 @@ from rich.table import Table
 
 from host_engine import registry
 from host_engine.errors import HostEngineError
+from host_engine.live.retranslate import Stability
 from host_engine.speakers import MAX_SPEAKERS
 
 if TYPE_CHECKING:
@@ -387,8 +388,16 @@ def subtitles(
     policy: Annotated[str, typer.Option(help="Commit policy: agreement, or the naive baseline fixed-window.")] = (
         "agreement"
     ),
+    stability: Annotated[
+        Stability,
+        typer.Option(
+            help="Translations of a sentence still being said: the part two translations agree on shown as stable "
+            "(agreement), all but the last words (mask-k), or none until the sentence ends (none)."
+        ),
+    ] = Stability.agreement,
 ) -> None:
-    """Live captions: partial then final source text, translations of each sentence, SRT/VTT as they arrive."""
+    """Live captions: partial then final source text, translations of each sentence as it grows, SRT/VTT as finals
+    arrive."""
     import asyncio
 
     from host_engine.languages import parse_language_list
@@ -397,9 +406,8 @@ def subtitles(
 
     if "://" not in input and not Path(input).is_file():
         raise HostEngineError(f"{input}: no such file (or give a URL such as rtmp://host/app/key)")
-    request = LiveRequest(
-        targets=tuple(parse_language_list(to)) if to else (), source_lang=src, policy=policy, subtitles_dir=out_dir
-    )
+    targets = tuple(parse_language_list(to)) if to else ()
+    request = LiveRequest(targets, src, policy, out_dir, stability)
     fatal = asyncio.run(_print_live_events(FFmpegSource(input, realtime), request, jsonl))
     if fatal:
         raise HostEngineError(fatal)

@@ -87,8 +87,10 @@ class CaptionEvent(DataEvent):
     """One revision of a caption segment.
 
     Source-language segments are revised while unconfirmed (`final=False`, lighter on screen) and end with one
-    `final=True` revision holding the words the commit policy will never change. Translations are only ever final:
-    one event per source sentence and target language, sharing the sentence number with its source segments.
+    `final=True` revision holding the words the commit policy will never change. A translation is one segment per
+    source sentence and target language, sharing the sentence number with its source segments: while the sentence
+    is being said, revisions translating its final words so far (`final=False`: `stable` shown normally, `unstable`
+    lighter, `text` both), then one `final=True` revision, the closed sentence's translation.
     """
 
     lang: str
@@ -105,13 +107,19 @@ class CaptionEvent(DataEvent):
     untranslated: str = ""
     """Why a translation caption has no text: no route kept the sentence's facts (a number, a name, the
     language), so none is shown rather than a wrong one."""
+    stable: str = ""
+    """Of a translation's `text`: the part that will not change before the sentence's final translation."""
+    unstable: str = ""
+    """Of a translation's `text`: the rest, likely to change as the sentence goes on."""
+    source_end: float | None = None
+    """A translation's: where (seconds of source audio) the last source word it translates ends."""
     type: Literal["caption"] = field(default="caption", init=False)
 
     def to_json(self) -> str:
         data = asdict(self)
         data["words"] = [[w["text"], round(w["start"], 3), round(w["end"], 3)] for w in data["words"]]
-        for key in ("start", "end", "emitted"):
-            data[key] = round(data[key], 3)
+        for key in ("start", "end", "emitted", "source_end"):
+            data[key] = None if data[key] is None else round(data[key], 3)
         return json.dumps(data, ensure_ascii=False)
 
 

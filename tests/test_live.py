@@ -15,12 +15,14 @@ import pysubs2
 import pytest
 
 from host_engine.asr import SAMPLE_RATE
-from host_engine.bench.live_latency import word_latencies
+from host_engine.bench.live_latency import translated, word_latencies
 from host_engine.events import CaptionEvent, CaptionWord, EndEvent, ErrorEvent
-from host_engine.live.session import LiveRequest, LiveSession
+from host_engine.live.retranslate import Growing, Stability
+from host_engine.live.session import LiveRequest, LiveSession, Translate
 from host_engine.live.sources import FFmpegSource, PushedSource
-from host_engine.live.streaming import AgreementTranscriber, FixedWindowTranscriber
+from host_engine.live.streaming import AgreementTranscriber, ClosedSentence, FixedWindowTranscriber, OpenSentence
 from host_engine.media import decode_audio
+from host_engine.stages import run_stage
 
 
 def _stream(transcriber, audio: np.ndarray, chunk: int = 1600):
@@ -68,12 +70,15 @@ def test_segments_are_revised_then_finalized_once(streamed):
 
 
 def test_sentences_close_at_sentence_ends(streamed):
-    captions, sentences = streamed
+    captions, said = streamed
+    sentences = [s for s in said if isinstance(s, ClosedSentence)]
     assert len(sentences) >= 4
     assert sentences[0].text.startswith("And Mr. John Dashwood") and sentences[0].text.endswith("them.")
     assert [s.number for s in sentences] == list(range(len(sentences)))
     final_words = [w.text for c in captions if c.final for w in c.words]
     assert [w.text for s in sentences for w in s.words] == final_words
+    growing = [s for s in said if isinstance(s, OpenSentence)]  # the final words of a sentence still being said
+    assert growing and all(s.words == sentences[s.number].words[: len(s.words)] for s in growing)
 
 
 def test_silence_and_noise_give_no_text(engines):
@@ -95,6 +100,29 @@ def test_baseline_finalizes_fixed_windows(engines, sample_audio):
     assert "dashwood" in finals[0].text.lower()
 
 
+@pytest.mark.parametrize("spaced", [True, False])
+def test_a_growing_translation_shows_as_stable_only_what_two_translations_agree_on(spaced: bool) -> None:
+    def said(text: str) -> str:
+        return text if spaced else text.replace(" ", "")
+
+    growing = Growing(0, Stability.agreement, spaced)
+    assert not growing.due(2) and growing.due(3)
+    assert growing.update(said("El hombre que"), 3)[1:] == ("", said("El hombre que"))
+    assert not growing.due(4) and growing.due(5)
+    assert growing.update(said("El hombre que vino ayer"), 5)[1:] == (said("El hombre que"), said("vino ayer"))
+    # a translation that changes the stable start does not take it back: its own words follow it
+    shown, stable, unstable = growing.update(said("Un hombre que vino ayer a casa"), 7)
+    assert (stable, unstable) == (said("El hombre que"), said("vino ayer a casa"))
+    assert shown == said("El hombre que vino ayer a casa")
+
+
+def test_mask_k_holds_back_the_last_words_and_none_waits_for_the_sentence() -> None:
+    masked = Growing(0, Stability.mask_k, spaced=True)
+    assert masked.update("El hombre que vino", 4)[1:] == ("El hombre", "que vino")
+    assert masked.update("El hombre que vino ayer a", 6)[1:] == ("El hombre que vino", "ayer a")
+    assert not Growing(0, Stability.none, spaced=True).due(30)
+
+
 def test_word_latencies_from_events():
     def caption(words: list[tuple[str, float]], emitted: float, final: bool, source: bool = True) -> CaptionEvent:
         timed = tuple(CaptionWord(text, end - 0.3, end) for text, end in words)
@@ -113,6 +141,45 @@ def test_word_latencies_from_events():
     assert latencies["translation"] == pytest.approx([0.5])
 
 
+def test_translated_captions_are_measured_per_source_word_and_by_what_they_rewrite():
+    def source(words: list[tuple[str, float]], emitted: float, segment: str) -> CaptionEvent:
+        timed = tuple(CaptionWord(text, end - 0.3, end) for text, end in words)
+        return CaptionEvent("en", "", timed[0].start, timed[-1].end, emitted, segment, 0, True, 0, True, timed)
+
+    def spanish(text: str, emitted: float, source_end: float, final: bool, stable: str = "", unstable: str = ""):
+        return CaptionEvent("es", text, 0.7, source_end, emitted, "es-0", 0, final, 0, False,
+                            stable=stable, unstable=unstable, source_end=source_end)  # fmt: skip
+
+    events = [
+        source([("a", 1.0), ("b", 1.5)], 1.8, "en-0"),
+        spanish("A B", 2.2, 1.5, final=False, stable="A", unstable="B"),
+        source([("c", 2.0)], 2.6, "en-1"),
+        spanish("A C", 3.0, 2.0, final=True),
+    ]
+    [(lang, measured)] = translated(events).items()
+    assert lang == "es" and measured.lag == pytest.approx([1.2, 0.7, 1.0])
+    assert measured.erasure() == pytest.approx(33.3) and measured.erasure(stable=True) == 0.0
+
+
+def test_a_sentence_is_translated_while_it_is_said_then_whole(engines):
+    """The translator stage on the growing sentence: its first 3 final words, then every 2 more (the engine idle),
+    a stable prefix that only grows, then the closed sentence's translation."""
+    text = " The rain jacket is waterproof and it weighs only two hundred grams."
+    words = tuple(CaptionWord(f" {w}", 0.4 * i, 0.4 * i + 0.3) for i, w in enumerate(text.split()))
+    now = iter(range(100))
+    stage = Translate("es", engines.live_translator, lambda: float(next(now)), Stability.agreement)
+    said = [OpenSentence(0, "en", words[:count]) for count in range(1, len(words))]
+    out = asyncio.run(run_stage(stage, [*said, ClosedSentence(0, "en", words)]))
+    growing, final = out[:-1], out[-1]
+    assert [e.source_end for e in growing] == [words[count - 1].end for count in (3, 5, 7, 9, 11)]
+    assert all(not e.final and e.segment == "es-0" for e in growing) and final.final
+    assert [e.revision for e in out] == list(range(len(out)))
+    assert all(b.stable.startswith(a.stable) for a, b in itertools.pairwise(growing))
+    assert "chaqueta" in growing[-1].stable.lower()
+    assert final.text == final.stable and final.unstable == "" and final.source_end == words[-1].end
+    assert "200" in final.text or "doscientos" in final.text.lower()
+
+
 async def _session_events(source, engines, request) -> list:
     return [event async for event in LiveSession(source, engines, request).events()]
 
@@ -129,10 +196,18 @@ def test_session_translates_each_sentence(session_run):
     assert isinstance(events[-1], EndEvent) and events[-1].audio_seconds == pytest.approx(29.5, abs=0.3)
     source = [e for e in events if isinstance(e, CaptionEvent) and e.source and e.final]
     spanish = [e for e in events if isinstance(e, CaptionEvent) and e.lang == "es"]
-    assert {e.sentence for e in spanish} == {e.sentence for e in source}
-    assert all(e.final and not e.source for e in spanish)
-    first = next(e for e in spanish if e.sentence == 0)
+    finals = [e for e in spanish if e.final]
+    assert [e.sentence for e in finals] == sorted({e.sentence for e in source}) and not any(e.source for e in spanish)
+    first = finals[0]
     assert "Dashwood" in first.text and first.start == source[0].start
+    said_last = {e.sentence: max(w.end for w in e.words) for e in source}
+    for sentence, final in ((f.sentence, f) for f in finals):
+        growing = [e for e in spanish if e.sentence == sentence and not e.final]
+        assert final.source_end == pytest.approx(said_last[sentence])
+        for before, after in itertools.pairwise(growing):  # the stable text shown is only ever extended
+            assert after.stable.startswith(before.stable) and after.source_end >= before.source_end
+        assert all(e.text == f"{e.stable} {e.unstable}".strip() and e.source_end <= final.source_end for e in growing)
+
     emitted = [e.emitted for e in events]
     assert emitted == sorted(emitted)
 

@@ -55,6 +55,29 @@ SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
         (0.0, caption("This jacket is waterproof.", "en-0", 0)),
         (0.1, caption("Esta chaqueta es impermeable.", "es-0", 0, lang="es", source=False)),
     ],
+    "retranslation": [
+        (0.0, caption("This jacket is", "en-0", 0)),
+        (
+            0.1,
+            {
+                **caption("Esta chaqueta es", "es-0", 0, lang="es", source=False, final=False),
+                "stable": "Esta",
+                "unstable": "chaqueta es",
+            },
+        ),
+        (0.6, caption(" waterproof and light.", "en-1", 0)),
+        (
+            0.1,
+            {
+                **caption(
+                    "Esta chaqueta es impermeable y", "es-0", 0, lang="es", source=False, final=False, revision=1
+                ),
+                "stable": "Esta chaqueta es",
+                "unstable": "impermeable y",
+            },
+        ),
+        (0.6, caption("Esta chaqueta es impermeable y ligera.", "es-0", 0, lang="es", source=False, revision=2)),
+    ],
     "untranslated": [
         (0.0, caption("It costs 49 dollars.", "en-0", 0)),
         (0.1, {**caption("", "zh-0", 0, lang="zh", source=False), "untranslated": "not translated: numbers changed"}),
@@ -181,6 +204,16 @@ def test_translation_block_shows_the_translation(open_overlay):
     page.wait_for_function("[...document.querySelectorAll('.block')].every(b => getComputedStyle(b).opacity === '1')")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "overlay.png"), omit_background=True)
+
+
+def test_a_sentence_still_being_said_shows_its_stable_translation_and_a_lighter_tail(open_overlay):
+    page = open_overlay("session=retranslation&lang=es")
+    block = '.block[data-lang="es"]'
+    wait_for_text(page, block, "Esta", " chaqueta es")
+    assert opacity(page, f"{block} .partial") < 1 and opacity(page, f"{block} .final") == 1
+    wait_for_text(page, block, "Esta chaqueta es", " impermeable y")
+    wait_for_text(page, block, "Esta chaqueta es impermeable y ligera.")
+    assert page.locator(".block").count() == 1
 
 
 def test_an_untranslated_sentence_is_marked_not_shown_wrong(open_overlay):

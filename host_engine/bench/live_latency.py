@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,14 +26,17 @@ import numpy as np
 import psutil
 from rich.console import Console
 from rich.table import Table
+from sacrebleu.metrics import CHRF
 
 from host_engine.asr import TranscribeOptions
+from host_engine.bench.diarization import build
 from host_engine.bench.metrics import error_rates, percentiles
 from host_engine.bench.results import machine
 from host_engine.bench.speech import audioeval_clips, librivox_clips
 from host_engine.config import PROJECT_ROOT
 from host_engine.engines import Engines
 from host_engine.events import CaptionEvent, ErrorEvent, LiveEvent
+from host_engine.live.retranslate import Stability
 from host_engine.live.session import LiveRequest, LiveSession
 from host_engine.live.sources import FFmpegSource
 from host_engine.live.streaming import Policy
@@ -45,6 +48,10 @@ POLICIES = tuple(Policy)
 TARGETS = {"final_p50": 1.5, "final_p95": 3.0, "first_partial_p50": 0.8, "wer_over_batch": 0.03}
 """Seconds after the word ends (WER: points over batch), 2 CPU cores, Whisper base."""
 SOAK_STRETCH_SECONDS = 300.0
+RETRANSLATED = ("es", "pt")
+"""The English clips' targets, where the stability rules are compared."""
+TRANSLATION_TARGETS = {"lag_p50": 2.0, "lag_p95": 3.5, "erasure_per_100": 20.0, "chrf_drop": 1.0}
+"""Translated captions per source word (seconds after the word ends) for Marian/Apertium routes, 2 CPU cores."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Clip:
     name: str
     path: Path
     lang: str
-    translate_to: str
+    translate_to: tuple[str, ...]
     reference: str | None = None
     """The human transcript, where there is one: then WER of finals and of batch against it are both reported."""
 
@@ -62,8 +69,8 @@ def _key(text: str) -> str:
 
 
 def word_latencies(events: Sequence[LiveEvent]) -> dict[str, list[float]]:
-    """Per final source word: its end, first-seen and final latency; per translation: seconds after its sentence's
-    last source final."""
+    """Per final source word: its end, first-seen and final latency; per final translation: seconds after its
+    sentence's last source final."""
     first_seen: dict[tuple[int, str], float] = {}
     finals: list[tuple[str, float, float]] = []  # key, word end, emitted
     sentence_final: dict[int, float] = {}
@@ -72,7 +79,8 @@ def word_latencies(events: Sequence[LiveEvent]) -> dict[str, list[float]]:
         if not isinstance(event, CaptionEvent):
             continue
         if not event.source:
-            translation.append(event.emitted - sentence_final[event.sentence])
+            if event.final:
+                translation.append(event.emitted - sentence_final[event.sentence])
             continue
         for offset, word in enumerate(event.words):
             first_seen.setdefault((len(finals) + offset, _key(word.text)), event.emitted)
@@ -87,12 +95,72 @@ def word_latencies(events: Sequence[LiveEvent]) -> dict[str, list[float]]:
     }
 
 
-async def _collect(clip: Clip, policy: str, engines: Engines, samples: list[tuple[float, float]]) -> list[LiveEvent]:
+@dataclass
+class Translated:
+    """One target language's translations in a run, measured as viewers read them."""
+
+    lag: list[float] = field(default_factory=list)
+    """Per final source word: the first translation event covering it (`source_end` at or after the word's end)
+    minus the word's end in the audio."""
+    erased: int = 0
+    """Characters of displayed translation (stable + unstable) later changed, over every sentence."""
+    stable_erased: int = 0
+    """Characters of text shown as stable later changed (the final translation included)."""
+    final_chars: int = 0
+    finals: dict[int, str] = field(default_factory=dict)
+
+    def erasure(self, stable: bool = False) -> float:
+        """Per 100 characters of final translation."""
+        return round(100 * (self.stable_erased if stable else self.erased) / max(1, self.final_chars), 1)
+
+
+def _changed(shown: str, then: str) -> int:
+    """Characters of `shown` that `then` does not keep (everything after their common prefix)."""
+    same = 0
+    while same < min(len(shown), len(then)) and shown[same] == then[same]:
+        same += 1
+    return len(shown) - same
+
+
+def translated(events: Sequence[LiveEvent]) -> dict[str, Translated]:
+    """Each target language's translation lag per source word and erasure."""
+    words: list[tuple[int, float]] = []  # sentence, end of each final source word
+    updates: dict[str, list[CaptionEvent]] = {}
+    for event in events:
+        if isinstance(event, CaptionEvent) and event.source and event.final:
+            words += [(event.sentence, word.end) for word in event.words]
+        elif isinstance(event, CaptionEvent) and not event.source:
+            updates.setdefault(event.lang, []).append(event)
+    measured: dict[str, Translated] = {}
+    for lang, shown in updates.items():
+        result = measured[lang] = Translated()
+        for sentence, end in words:
+            covering = [e.emitted for e in shown if e.sentence == sentence and (e.source_end or e.end) >= end - 1e-6]
+            if covering:
+                result.lag.append(min(covering) - end)
+        last: dict[int, tuple[str, str]] = {}
+        for event in shown:
+            text = event.text if event.final else f"{event.stable} {event.unstable}".strip()
+            stable = event.text if event.final else event.stable
+            if event.sentence in last:
+                before, before_stable = last[event.sentence]
+                result.erased += _changed(before, text)
+                result.stable_erased += _changed(before_stable, stable)
+            last[event.sentence] = (text, stable)
+            if event.final:
+                result.finals[event.sentence] = event.text
+        result.final_chars = sum(len(text) for text in result.finals.values())
+    return measured
+
+
+async def _collect(
+    clip: Clip, policy: str, stability: Stability, engines: Engines, samples: list[tuple[float, float]]
+) -> list[LiveEvent]:
     """Run one session in real time; `samples` gets (stream seconds, RSS MiB) every 10 s."""
     session = LiveSession(
         FFmpegSource(str(clip.path), realtime=True),
         engines,
-        LiveRequest(targets=(clip.translate_to,), source_lang=clip.lang, policy=policy),
+        LiveRequest(targets=clip.translate_to, source_lang=clip.lang, policy=policy, stability=stability),
     )
     events: list[LiveEvent] = []
     process = psutil.Process()
@@ -120,10 +188,42 @@ def _stats(values: list[float]) -> dict[str, float]:
     return {k: round(v, 3) for k, v in percentiles(values).items()} if values else {}
 
 
-def measure_clip(engines: Engines, clip: Clip, policy: str) -> dict[str, object]:
+def _sentence_level(engines: Engines, events: Sequence[LiveEvent], lang: str, target: str) -> dict[int, str]:
+    """Each closed source sentence translated whole, as the session translated them before re-translation."""
+    sources: dict[int, list[str]] = {}
+    for event in events:
+        if isinstance(event, CaptionEvent) and event.source and event.final:
+            sources.setdefault(event.sentence, []).append(event.text)
+    numbers = sorted(sources)
+    texts = [" ".join(sources[n]) for n in numbers]
+    checked = engines.live_translator.translate_checked(texts, lang, target)
+    return {n: c.text for n, c in zip(numbers, checked, strict=True)}
+
+
+def translation_rows(engines: Engines, clip: Clip, events: Sequence[LiveEvent]) -> dict[str, dict[str, object]]:
+    """Per target language: lag per source word, erasure, and the finals' chrF against sentence-level translation."""
+    rows = {}
+    for lang, measured in translated(events).items():
+        reference = _sentence_level(engines, events, clip.lang, lang)
+        numbers = sorted(set(reference) & set(measured.finals))
+        chrf = CHRF().corpus_score([measured.finals[n] for n in numbers], [[reference[n] for n in numbers]]).score
+        rows[lang] = {
+            "lag_s": _stats(measured.lag),
+            "lag_max_s": round(max(measured.lag), 3) if measured.lag else None,
+            "erasure_per_100": measured.erasure(),
+            "stable_erasure_per_100": measured.erasure(stable=True),
+            "final_chrf_vs_sentence_level": round(chrf, 1),
+            "route": str(engines.live_router.route(clip.lang, lang)),
+        }
+    return rows
+
+
+def measure_clip(
+    engines: Engines, clip: Clip, policy: str, stability: Stability = Stability.agreement
+) -> dict[str, object]:
     began = time.perf_counter()
     memory: list[tuple[float, float]] = []
-    events = asyncio.run(_collect(clip, policy, engines, memory))
+    events = asyncio.run(_collect(clip, policy, stability, engines, memory))
     latencies = word_latencies(events)
     batch = _batch_text(engines, clip)
     finals = _finals_text(events)
@@ -141,6 +241,8 @@ def measure_clip(engines: Engines, clip: Clip, policy: str) -> dict[str, object]
         "clip": clip.name,
         "lang": clip.lang,
         "policy": policy,
+        "stability": str(stability),
+        "translated": translation_rows(engines, clip, events),
         "audio_seconds": round(max((e.end for e in events if isinstance(e, CaptionEvent)), default=0.0), 2),
         "wall_seconds": round(time.perf_counter() - began, 1),
         "words": len(latencies["final"]),
@@ -160,7 +262,7 @@ def measure_clip(engines: Engines, clip: Clip, policy: str) -> dict[str, object]
 def clips() -> list[Clip]:
     """The real-speech sample (en), and pytest-audioeval's es, ja and zh clips joined into one stream each."""
     librivox = " ".join(text for _, text in sorted(librivox_clips().clips))
-    chosen = [Clip("librivox_sense (real speech)", SAMPLE, "en", "es", librivox)]
+    chosen = [Clip("librivox_sense (real speech)", SAMPLE, "en", RETRANSLATED, librivox)]
     scratch = Path(tempfile.mkdtemp(prefix="live-bench-"))
     for lang in ("es", "ja", "zh"):
         pause = np.zeros(16000, np.float32)
@@ -170,8 +272,17 @@ def clips() -> list[Clip]:
             texts.append(text)
         path = scratch / f"audioeval_{lang}.wav"
         write_wav(path, np.concatenate(pieces), 16000)
-        chosen.append(Clip(f"audioeval_{lang} (machine-read)", path, lang, "en", " ".join(texts)))
+        chosen.append(Clip(f"audioeval_{lang} (machine-read)", path, lang, ("en",), " ".join(texts)))
     return chosen
+
+
+def new_speech() -> Clip:
+    """Speech the live pipeline was not tuned on: the diarization benchmark's two voices taking turns (a LibriVox
+    reader and pytest-audioeval's English speaker, real recordings), 29 s."""
+    clip = build("two voices", ["reader", "en", "reader", "en", "reader", "en", "reader"])
+    path = Path(tempfile.mkdtemp(prefix="live-bench-")) / "two_voices.wav"
+    write_wav(path, clip.audio, 16000)
+    return Clip("two voices (new real speech)", path, "en", RETRANSLATED)
 
 
 def soak(engines: Engines, minutes: float) -> dict[str, object]:
@@ -183,7 +294,7 @@ def soak(engines: Engines, minutes: float) -> dict[str, object]:
              "-ac", "1", "-ar", "16000", str(looped)],
             check=True,
         )  # fmt: skip
-        result = measure_clip(engines, Clip(f"soak {minutes:g} min", looped, "en", "es"), "agreement")
+        result = measure_clip(engines, Clip(f"soak {minutes:g} min", looped, "en", ("es",)), "agreement")
     events_final = result["_latencies"]["final"]
     memory = result["_memory"]
     stretches = []
@@ -226,6 +337,16 @@ def run(soak_minutes: float = 0.0) -> dict[str, object]:
             for key, values in pooled[policy].items():
                 values += row["_latencies"][key]
     summary = {policy: {f"{key}_s": _stats(values) for key, values in lat.items()} for policy, lat in pooled.items()}
+    rules = []
+    for clip in [clips()[0], new_speech()]:
+        for stability in Stability:
+            ours = next((r for r in rows if r["clip"] == clip.name and r["policy"] == "agreement"), None)
+            row = (
+                ours
+                if ours and stability is Stability.agreement
+                else measure_clip(engines, clip, "agreement", stability)
+            )
+            rules.append({k: v for k, v in row.items() if k in ("clip", "stability", "final_s", "translated")})
     return {
         "benchmark": "live_latency",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -235,6 +356,8 @@ def run(soak_minutes: float = 0.0) -> dict[str, object]:
         "runs": rows,
         "all_clips": summary,
         "verdict": verdict(rows, summary["agreement"]),
+        "stability_rules": rules,
+        "translation_targets": TRANSLATION_TARGETS,
         "soak": soak(engines, soak_minutes) if soak_minutes else None,
     }
 
@@ -279,6 +402,12 @@ def print_table(results: dict[str, object], console: Console) -> None:
             f"translation {_pair(stats['translation_s'])} (p50 / p95 s)"
         )
     console.print(f"targets met: {results['verdict']}")
+    rules = Table(title="translated captions per source word: seconds after the word ends; erasure per 100 characters")
+    for column in ("clip", "rule", "lang", "lag p50 / p95 / max", "erasure", "stable erasure", "final chrF", "route"):
+        rules.add_column(column, justify="left" if column in ("clip", "rule", "route") else "right")
+    for cells in _rule_cells(results):
+        rules.add_row(*cells)
+    console.print(rules)
     if results.get("soak"):
         console.print(f"soak: {json.dumps(results['soak'])}")
 
@@ -304,7 +433,26 @@ def markdown(results: dict[str, object]) -> str:
     for policy, stats in summary.items():
         cells = [_pair(stats[key]) for key in ("first_partial_s", "final_s", "translation_s")]
         lines.append(f"| **all clips** | {policy} | | {' | '.join(cells)} | | |")
+    lines += [
+        "",
+        "| clip | stability rule | lang | translated lag p50 / p95 / max s | erasure / 100 | stable erasure / 100 "
+        "| final chrF vs sentence-level | route |",
+        "|---|---|---|---|---|---|---|---|",
+        *("| " + " | ".join(cells) + " |" for cells in _rule_cells(results)),
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _rule_cells(results: dict[str, object]) -> list[list[str]]:
+    rows = results.get("stability_rules") or []
+    assert isinstance(rows, list)
+    return [
+        [row["clip"], row["stability"], lang, f"{_pair(t['lag_s'])} / {t['lag_max_s']:.2f}" if t["lag_s"] else "-",
+         f"{t['erasure_per_100']:.1f}", f"{t['stable_erasure_per_100']:.1f}",
+         f"{t['final_chrf_vs_sentence_level']:.1f}", t["route"]]
+        for row in rows
+        for lang, t in row["translated"].items()
+    ]  # fmt: skip
 
 
 def _pair(stats: dict[str, float] | None, keys: tuple[str, str] = ("p50", "p95")) -> str:

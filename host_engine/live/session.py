@@ -22,8 +22,9 @@ from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.events import AudioChunk, CaptionEvent, EndEvent, ErrorEvent, Event, LiveEvent
 from host_engine.languages import get_language
+from host_engine.live.retranslate import Growing, Stability
 from host_engine.live.sources import CHUNK_SECONDS, AudioSource, SourceError
-from host_engine.live.streaming import ClosedSentence, StreamSettings, Transcriber, make_transcriber
+from host_engine.live.streaming import ClosedSentence, SentenceWords, StreamSettings, Transcriber, make_transcriber
 from host_engine.mt.checked import CheckedTranslator
 from host_engine.stages import Clock, Parallel, Pipeline, Stage
 from host_engine.subtitles import Cue, SubtitleAppender, cues_from_words
@@ -49,6 +50,8 @@ class LiveRequest:
     policy: str = "agreement"
     subtitles_dir: Path | None = None
     """Where `<lang>.srt` / `<lang>.vtt` grow as finals arrive; None writes no files."""
+    stability: Stability = Stability.agreement
+    """How translations of a sentence still being said are shown (`live.retranslate`); `none`: closed ones only."""
 
 
 class Recognize(Stage):
@@ -91,27 +94,54 @@ class Recognize(Stage):
 
 
 class Translate(Stage):
-    """Closed sentences into one target language, in order; a sentence lost to a translator fault is one error
-    event, not the language's captions."""
+    """Sentences into one target language, in order: a sentence still being said is translated again as its final
+    words grow (`live.retranslate`: a stable prefix and an unstable tail), a closed one whole. A sentence lost to a
+    translator fault is one error event, not the language's captions.
 
-    def __init__(self, lang: str, translator: CheckedTranslator, clock: Clock) -> None:
+    A growing sentence is translated no sooner than the last such translation took after it ended, so a slow route
+    (a Gemma pivot, 0.5-1.2 s a call) re-translates less often instead of falling behind: sentences queued meanwhile
+    are passed over at no cost, and the newest one is translated."""
+
+    def __init__(self, lang: str, translator: CheckedTranslator, clock: Clock, rule: Stability) -> None:
         self.name = f"translator-{lang}"
         self.lang = lang
         self.translator = translator
         self.clock = clock
+        self.rule = rule
+        self._growing: Growing | None = None
+        self._idle_from = 0.0
 
     async def process(self, event: Event) -> AsyncIterator[Event]:
-        if not isinstance(event, ClosedSentence) or event.lang == self.lang:
+        if not isinstance(event, SentenceWords) or event.lang == self.lang:
             return
+        growing = self._growing
+        if growing is None or growing.number != event.number:
+            growing = self._growing = Growing(event.number, self.rule, get_language(self.lang).spaced)
+        closed = isinstance(event, ClosedSentence)
+        if not closed and not (growing.due(len(event.words)) and self.clock() >= self._idle_from):
+            return
+        began = self.clock()
         try:
             [checked] = await asyncio.to_thread(self.translator.translate_checked, [event.text], event.lang, self.lang)
         except HostEngineError as exc:
-            yield ErrorEvent(f"no {event.lang}->{self.lang} translation: {exc}", self.clock(), fatal=False)
+            if closed:
+                yield ErrorEvent(f"no {event.lang}->{self.lang} translation: {exc}", self.clock(), fatal=False)
             return
+        done = self.clock()
+        if not closed:
+            self._idle_from = done + (done - began)
+            if checked.refused:  # a prefix that loses a fact shows nothing; its closed sentence will say why
+                return
+            text, stable, unstable = growing.update(checked.text, len(event.words))
+            revision = growing.revision
+        else:
+            self._growing = None
+            text, stable, unstable, revision = checked.text, checked.text, "", growing.revision + 1
         yield CaptionEvent(
-            lang=self.lang, text=checked.text, start=event.words[0].start, end=event.words[-1].end,
-            emitted=self.clock(), segment=f"{self.lang}-{event.number}", revision=0, final=True,
-            sentence=event.number, source=False, untranslated=checked.reason,
+            lang=self.lang, text=text, start=event.words[0].start, end=event.words[-1].end,
+            emitted=done, segment=f"{self.lang}-{event.number}", revision=revision,
+            final=closed, sentence=event.number, source=False, untranslated=checked.reason if closed else "",
+            stable=stable, unstable=unstable, source_end=event.words[-1].end,
         )  # fmt: skip
 
 
@@ -126,10 +156,11 @@ class WriteSubtitles(Stage):
         self._files: dict[str, SubtitleAppender] = {}
 
     async def process(self, event: Event) -> AsyncIterator[Event]:
-        if isinstance(event, ClosedSentence):
-            self._write(event.lang, cues_from_words(event.words, get_language(event.lang)))
+        if isinstance(event, SentenceWords):
+            if isinstance(event, ClosedSentence):
+                self._write(event.lang, cues_from_words(event.words, get_language(event.lang)))
             return
-        if isinstance(event, CaptionEvent) and not event.source and event.text:
+        if isinstance(event, CaptionEvent) and not event.source and event.final and event.text:
             self._write(event.lang, [Cue(event.start, event.end, event.text)])
         yield event
 
@@ -179,10 +210,13 @@ class LiveSession:
         transcriber = make_transcriber(
             self.request.policy, self.engines.recognizer, self.request.source_lang, self.clock
         )
-        translators = [Translate(lang, self.engines.live_translator, self.clock) for lang in self.request.targets]
+        translators = [
+            Translate(lang, self.engines.live_translator, self.clock, self.request.stability)
+            for lang in self.request.targets
+        ]
         stages = [
             Recognize(transcriber, self.settings),
-            Parallel(translators, accepts=(ClosedSentence,)),
+            Parallel(translators, accepts=(SentenceWords,)),
             WriteSubtitles(self.request.subtitles_dir),
         ]
         async with contextlib.aclosing(Pipeline(stages, self.clock, PIPE_EVENTS).run(self._chunks())) as events:

@@ -59,8 +59,8 @@ class StreamSettings:
 
 
 @dataclass(frozen=True)
-class ClosedSentence(DataEvent):
-    """A source sentence whose words are all final: the unit that is translated and written to subtitle files."""
+class SentenceWords(DataEvent):
+    """A source sentence's final words so far (internal to the session: translated, written to subtitle files)."""
 
     number: int
     lang: str
@@ -71,10 +71,20 @@ class ClosedSentence(DataEvent):
         return "".join(w.text for w in self.words).strip()
 
 
+@dataclass(frozen=True)
+class OpenSentence(SentenceWords):
+    """A sentence still being said: the final words it has so far, which a translation may already show."""
+
+
+@dataclass(frozen=True)
+class ClosedSentence(SentenceWords):
+    """A source sentence whose words are all final: translated whole, and written to subtitle files."""
+
+
 @dataclass
 class StepResult:
     captions: list[CaptionEvent] = field(default_factory=list)
-    sentences: list[ClosedSentence] = field(default_factory=list)
+    sentences: list[SentenceWords] = field(default_factory=list)
 
 
 def _key(word: str) -> str:
@@ -190,6 +200,8 @@ class _CaptionStream:
             result.captions.append(self._caption(run, final=True))
         if close:
             self._close_sentence(result)
+        elif run:
+            result.sentences.append(OpenSentence(self.sentence, self.lang or "", tuple(self.sentence_words)))
 
     def _close_sentence(self, result: StepResult) -> None:
         if self.sentence_words:

@@ -80,7 +80,8 @@ function onCaption(event) {
   const block = blocks.get(slot);
   if (!block || (slot === "src" && !event.source)) return;
   if (block.lang !== event.lang) setLanguage(block, event.lang);
-  // A translation replaces the block; a source segment of a new sentence starts the line over.
+  // A translation (of a sentence still being said, or its final one) replaces the block; a source segment of a new
+  // sentence starts the line over.
   if (!event.source || event.sentence !== block.sentence) {
     block.sentence = event.sentence;
     block.finals = new Map();
@@ -91,6 +92,10 @@ function onCaption(event) {
     // No translation kept the sentence's facts: a mark, not a wrong number on screen.
     block.finals.set(event.segment, event.untranslated ? UNTRANSLATED : event.text);
     if (block.partial?.segment === event.segment) block.partial = null;
+  } else if (!event.source) {
+    // A translation of a sentence still being said: its stable part as text, the rest lighter.
+    block.finals.set(event.segment, event.stable || "");
+    block.partial = { segment: event.segment, text: event.unstable ?? event.text };
   } else if (!block.finals.has(event.segment)) {
     block.partial = { segment: event.segment, text: event.text };
   }
