@@ -391,10 +391,10 @@ def subtitles(
     stability: Annotated[
         Stability,
         typer.Option(
-            help="Translations of a sentence still being said: the part two translations agree on shown as stable "
-            "(agreement), all but the last words (mask-k), or none until the sentence ends (none)."
+            help="Translations of a sentence still being said: all but the last 2 words shown as stable (mask-k), "
+            "the part two translations agree on (agreement), or none until the sentence ends (none)."
         ),
-    ] = Stability.agreement,
+    ] = Stability.mask_k,
 ) -> None:
     """Live captions: partial then final source text, translations of each sentence as it grows, SRT/VTT as finals
     arrive."""

@@ -189,15 +189,14 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 
 def _sentence_level(engines: Engines, events: Sequence[LiveEvent], lang: str, target: str) -> dict[int, str]:
-    """Each closed source sentence translated whole, as the session translated them before re-translation."""
+    """Each closed source sentence translated whole and alone, as the session translated them before re-translation
+    (a batch of several pads them, which changes some translations)."""
     sources: dict[int, list[str]] = {}
     for event in events:
         if isinstance(event, CaptionEvent) and event.source and event.final:
-            sources.setdefault(event.sentence, []).append(event.text)
-    numbers = sorted(sources)
-    texts = [" ".join(sources[n]) for n in numbers]
-    checked = engines.live_translator.translate_checked(texts, lang, target)
-    return {n: c.text for n, c in zip(numbers, checked, strict=True)}
+            sources.setdefault(event.sentence, []).extend(word.text for word in event.words)
+    translate = engines.live_translator.translate_checked
+    return {n: translate(["".join(sources[n]).strip()], lang, target)[0].text for n in sorted(sources)}
 
 
 def translation_rows(engines: Engines, clip: Clip, events: Sequence[LiveEvent]) -> dict[str, dict[str, object]]:
@@ -219,7 +218,7 @@ def translation_rows(engines: Engines, clip: Clip, events: Sequence[LiveEvent]) 
 
 
 def measure_clip(
-    engines: Engines, clip: Clip, policy: str, stability: Stability = Stability.agreement
+    engines: Engines, clip: Clip, policy: str, stability: Stability = LiveRequest.stability
 ) -> dict[str, object]:
     began = time.perf_counter()
     memory: list[tuple[float, float]] = []
@@ -341,11 +340,8 @@ def run(soak_minutes: float = 0.0) -> dict[str, object]:
     for clip in [clips()[0], new_speech()]:
         for stability in Stability:
             ours = next((r for r in rows if r["clip"] == clip.name and r["policy"] == "agreement"), None)
-            row = (
-                ours
-                if ours and stability is Stability.agreement
-                else measure_clip(engines, clip, "agreement", stability)
-            )
+            reuse = ours is not None and stability is LiveRequest.stability
+            row = ours if reuse else measure_clip(engines, clip, "agreement", stability)
             rules.append({k: v for k, v in row.items() if k in ("clip", "stability", "final_s", "translated")})
     return {
         "benchmark": "live_latency",
