@@ -107,6 +107,8 @@ def test_bad_submits_and_requests_get_one_line_and_no_job(service, short_clip: P
     assert _submit(server, silent_video).json()["error"]["message"] == "silent.mp4: has no sound to dub"
     refused = _submit(server, short_clip, voices="es=pt-espeak").json()["error"]["message"]
     assert "no voice 'pt-espeak' for 'es'" in refused
+    unnamed = _submit(server, short_clip, voices="es:guest=es-kumo").json()["error"]["message"]
+    assert "name a speaker as S1, S2" in unnamed
     assert httpx.get(f"{server.url}/v1/jobs", headers=AUTH).json()["data"] == []
     assert not list((data / "jobs").glob("*"))  # nothing staged is left behind
     assert httpx.get(f"{server.url}/v1/jobs").status_code == 401
