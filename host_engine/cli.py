@@ -407,7 +407,7 @@ def subtitles(
     if "://" not in input and not Path(input).is_file():
         raise HostEngineError(f"{input}: no such file (or give a URL such as rtmp://host/app/key)")
     targets = tuple(parse_language_list(to)) if to else ()
-    request = LiveRequest(targets, src, policy, out_dir, stability)
+    request = LiveRequest(targets, source_lang=src, policy=policy, subtitles_dir=out_dir, stability=stability)
     fatal = asyncio.run(_print_live_events(FFmpegSource(input, realtime), request, jsonl))
     if fatal:
         raise HostEngineError(fatal)

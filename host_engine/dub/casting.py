@@ -81,3 +81,16 @@ def voice_choices(voices: Mapping[str, str]) -> dict[str, dict[str, str]]:
             raise BadInputError(f"voice for '{key}': name a speaker as S1, S2, ... (LANG:S2=NAME), not '{label}'")
         choices.setdefault(get_language(lang).code, {})[label] = name
     return choices
+
+
+def checked_voice_choices(
+    profiles: Mapping[str, VoiceProfile], voices: Mapping[str, str], targets: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """`voice_choices`, each naming a target language and a voice it has (checked before any work)."""
+    choices = voice_choices(voices)
+    if stray := sorted(set(choices) - set(targets)):
+        raise BadInputError(f"--voice for {', '.join(stray)}: not among the targets ({', '.join(targets)})")
+    for lang, names in choices.items():
+        for name in names.values():
+            voice_for(profiles, lang, name)
+    return choices

@@ -30,12 +30,12 @@ import numpy as np
 
 from host_engine.asr import SAMPLE_RATE, Segment, Word
 from host_engine.asr.vad import speech_regions
-from host_engine.dub.casting import cast_voices, cues_by_speaker, voice_choices
+from host_engine.dub.casting import cast_voices, checked_voice_choices, cues_by_speaker, voice_choices
 from host_engine.dub.fit import FitSettings
 from host_engine.dub.stages import MIX_RATE, Executor, LanguageJob, LocalExecutor, ProgressHook, quiet
 from host_engine.durable import move_durably, try_lock, write_json
 from host_engine.engines import Engines
-from host_engine.errors import BadInputError, HostEngineError, UnsupportedLanguageError
+from host_engine.errors import HostEngineError, UnsupportedLanguageError
 from host_engine.languages import LANGUAGES, get_language
 from host_engine.media import AudioTrack, decode_audio, mux, probe, resample, write_wav
 from host_engine.speakers.diarize import Turn, diarize
@@ -127,15 +127,11 @@ class _StageClock:
 
 def _check_targets(engines: Engines, source: str, request: DubRequest, targets: Sequence[str]) -> None:
     """Fail before any heavy work when a target cannot be translated to or voiced."""
-    choices = voice_choices(request.voices)
-    if stray := sorted(set(choices) - set(targets)):
-        raise BadInputError(f"--voice for {', '.join(stray)}: not among the targets ({', '.join(targets)})")
+    checked_voice_choices(engines.voices, request.voices, targets)
     for target in targets:
         if target == source:
             raise UnsupportedLanguageError(f"target '{target}' is the source language; pick other targets")
         engines.router.route(source, target)
-        for name in choices.get(target, {}).values():
-            engines.voice_profile(target, name)
 
 
 @contextmanager
@@ -195,10 +191,10 @@ def dub(
     targets = tuple(get_language(code).code for code in request.targets)
     source = get_language(request.source_lang).code if request.source_lang else None
     info = probe(request.input)
-    executor = executor or LocalExecutor(engines)
-    executor.warm(source, targets)
     if source:
         _check_targets(engines, source, request, targets)
+    executor = executor or LocalExecutor(engines)
+    executor.warm(source, targets)  # after the checks: a refused job starts no loading
     stem = request.input.stem
     request.out_dir.mkdir(parents=True, exist_ok=True)
     out, report_name = request.out_dir, f"{stem}.report.json"

@@ -28,7 +28,7 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Query, UploadF
 from fastapi import Path as RoutePath
 from fastapi.responses import FileResponse, StreamingResponse
 
-from host_engine.dub.casting import voice_choices
+from host_engine.dub.casting import checked_voice_choices
 from host_engine.engines import Engines
 from host_engine.errors import BadInputError, HostEngineError
 from host_engine.languages import get_language, parse_language_list
@@ -169,11 +169,7 @@ def _dub_request(engines: Engines, to: str, src: str | None, voices: str) -> dic
         key.strip(): name.strip()
         for key, _, name in (item.partition("=") for item in voices.split(",") if item.strip())
     }
-    for lang, names in voice_choices(chosen).items():
-        if lang not in targets:
-            raise HostEngineError(f"voices: '{lang}' is not one of the targets ({', '.join(targets)})")
-        for name in names.values():
-            engines.voice_profile(lang, name)
+    checked_voice_choices(engines.voices, chosen, targets)
     for target in targets:
         if target == source:
             raise HostEngineError(f"target '{target}' is the source language; pick other targets")
