@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from host_engine.asr import TranscribeOptions
-from host_engine.avatar.live import INTERRUPT_MARGIN, LiveAvatar
+from host_engine.avatar.live import CUT_FADE_SECONDS, INTERRUPT_MARGIN, LiveAvatar
 from host_engine.avatar.motion import BLINK_GAP_SECONDS, IdleMotion
 from host_engine.avatar.pack import AVATARS_DIR, load_pack
 from host_engine.avatar.prepare import prepare_pack
@@ -247,12 +247,17 @@ def test_a_sentence_without_a_pause_is_cut_where_two_words_meet(engines) -> None
     avatar.say(chunk.audio, chunk.sample_rate, chunk.phonemes, cuttable="rundown")
     said = [avatar.next_frame(draw=False)[1] for _ in range(30)]  # 1.2 s
     assert avatar.interrupt() == "rundown"
-    cut_at = 1.2 + avatar.queued_seconds
-    assert cut_at == pytest.approx(min(s for s in seams if s > 1.2 + INTERRUPT_MARGIN), abs=1 / 25)
+    seam = min(s for s in seams if s > 1.2 + INTERRUPT_MARGIN)
+    assert 1.2 + avatar.queued_seconds == pytest.approx(seam, abs=1 / 25)
     while avatar.queued_seconds > 0:
         said.append(avatar.next_frame(draw=False)[1])
     audio = np.concatenate(said)
-    assert np.abs(audio[-240:]).max() < 1e-6  # faded out, not a click
+    whole = resample(chunk.audio, chunk.sample_rate, 24000)
+    at, fade = round(seam * 24000), round(CUT_FADE_SECONDS * 24000)
+    assert np.array_equal(audio[: at - fade], whole[: at - fade])  # said unchanged up to the fade
+    ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    assert np.allclose(audio[at - fade : at], whole[at - fade : at] * ramp, atol=1e-6)  # faded out, not a click
+    assert not audio[at:].any()  # then silent
     segments, _ = engines.recognizer.transcribe(resample(audio, 24000, 16000), TranscribeOptions(language="en"))
     heard = "".join(segment.text for segment in segments).lower().replace(".", "").replace(",", "").split()
     words = text.lower().rstrip(".").split()
