@@ -76,8 +76,9 @@ class ModelManifest(Frozen):
     live: bool = True
     """Fast enough for what is shown live (captions, the host's answers); a slow translator serves batch jobs."""
     seconds_per_sentence: float | None = None
-    """MT: measured seconds to translate one dev sentence (about 10 words) alone on 2 CPU cores. Live routes the
-    quality table cannot rank go to the quickest (`mt.router`)."""
+    """MT: measured seconds to translate one dev sentence (about 10 words) alone on 2 CPU cores. Among routes
+    the quality table cannot rank, live ones go to the quickest and batch ones pass over a slower, no better one
+    (`mt.router`)."""
 
 
 def load_yaml(path: Path, model: type[Model]) -> Model:

@@ -64,6 +64,11 @@ MT_BACKENDS: dict[str, Callable[[ModelManifest, Path], Translator]] = {
 }
 
 
+def _router(models: list[tuple[ModelManifest, Translator]], quality: QualityTable, live: bool = False) -> Router:
+    costs = {t.name: m.seconds_per_sentence for m, t in models if m.seconds_per_sentence is not None}
+    return Router([t for _, t in models], quality, costs=costs, live=live)
+
+
 class Engines:
     """Lazily loaded, shared engines. Create one per process (the CLI) or per test session."""
 
@@ -89,16 +94,15 @@ class Engines:
 
     @cached_property
     def router(self) -> Router:
-        """Every installed MT model, ranked per pair by the measured quality table."""
-        return Router([translator for _, translator in self._mt_models], QualityTable.load())
+        """Every installed MT model, ranked per pair by the measured quality table; among routes the table cannot
+        rank, the simplest not beaten on both score and speed (the manifests' measured `seconds_per_sentence`)."""
+        return _router(self._mt_models, QualityTable.load())
 
     @cached_property
     def live_router(self) -> Router:
-        """`router` without the translators too slow for live use (their manifests say `live: false`); among
-        routes the quality table cannot rank, the quickest by the manifests' measured `seconds_per_sentence`."""
-        live = [(m, t) for m, t in self._mt_models if m.live]
-        costs = {t.name: m.seconds_per_sentence for m, t in live if m.seconds_per_sentence is not None}
-        return Router([t for _, t in live], self.router.quality, costs=costs)
+        """`router` without the translators too slow for live use (their manifests say `live: false`); among routes
+        the quality table cannot rank, the quickest."""
+        return _router([(m, t) for m, t in self._mt_models if m.live], self.router.quality, live=True)
 
     @cached_property
     def translator(self) -> CheckedTranslator:

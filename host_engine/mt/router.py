@@ -5,12 +5,13 @@ chrF from the quality table (`models/quality/mt.yaml`, written by `calibrate`): 
 scores its measured chrF; any other is estimated as the product of its edges' chrF/100, which is pessimistic
 (errors compound, but not fully). Nothing prefers a backend or a path except these numbers, and their
 uncertainty: each measurement carries its 95 % bootstrap interval, and where the best route's interval overlaps
-a route of fewer hops, the simpler route goes first (on a few dozen sentences, chrF cannot tell them apart, and
-every extra hop is another engine that can change a fact), unless a paired bootstrap test on the same dev
-sentences found the longer route better (`Route.beats`): overlapping intervals are a blunt test, and a route
-that wins sentence by sentence has earned its hops. A router for what is shown live is given each translator's
-measured seconds per sentence (`costs`): there, among the routes the measurements cannot rank, the quickest goes
-first (a few-shot LLM takes seconds on a long sentence where a Marian or Apertium chain takes a tenth of one).
+another route, chrF on a few dozen sentences cannot tell them apart. Among such routes, a live router (captions,
+the host) takes the quickest by each translator's measured seconds per sentence (`costs`: a few-shot LLM takes
+seconds on a long sentence where a Marian or Apertium chain takes a tenth of one); a batch router takes the
+simplest (every extra hop is another engine that can change a fact), passing over any route another one beats on
+both score and speed (a dub must keep up with its clip: en->es goes Marian+Apertium at 46.9 rather than the LLM at
+44.0). Either way, a route that a paired bootstrap test on the same dev sentences found better (`Route.beats`)
+goes first: overlapping intervals are a blunt test, and a route that wins sentence by sentence has earned its hops.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ class Router:
         max_hops: int = 3,
         unmeasured_chrf: float = UNMEASURED_CHRF,
         costs: Mapping[str, float] | None = None,
+        live: bool = False,
     ) -> None:
         self.translators: dict[str, Translator] = {}
         for translator in translators:
@@ -212,8 +214,9 @@ class Router:
         self.quality = quality or QualityTable()
         self._max_hops = max_hops
         self._unmeasured_chrf = unmeasured_chrf
-        self._costs = costs
-        """Translator -> seconds per sentence, for a live router; None ranks ties by simplicity alone."""
+        self._costs = costs or {}
+        """Translator -> measured seconds per sentence."""
+        self._live = live
         self._edges: dict[str, list[Hop]] = {}
         for translator in translators:
             for src, tgt in sorted(translator.pairs()):
@@ -229,7 +232,8 @@ class Router:
 
     def candidates(self, src: str, tgt: str) -> list[Route]:
         """Every route from `src` to `tgt` of at most `max_hops` edges, no language twice, best first: by chrF,
-        except that the simplest (live: the quickest) route whose interval overlaps the best one's goes first."""
+        except that among the routes whose interval overlaps the best one's, the quickest (live) or the simplest
+        not beaten on both score and speed (batch) goes first."""
         src, tgt = get_language(src).code, get_language(tgt).code
         if (src, tgt) not in self._routes:
             paths: list[Path_] = []
@@ -237,18 +241,24 @@ class Router:
             routes = [self.quality.route(p, self._unmeasured_chrf) for p in paths]
             routes.sort(key=lambda r: (-r.score, len(r.hops), [str(h) for h in r.hops]))
             if routes:
-                simplest = min((r for r in routes if r is routes[0] or r.overlaps(routes[0])), key=self._preference)
-                routes.remove(simplest)
-                routes.insert(0, simplest)
+                tied = [r for r in routes if r is routes[0] or r.overlaps(routes[0])]
+                if self._live:
+                    first = min(tied, key=lambda r: (self._cost(r), len(r.hops), -r.score))
+                else:
+                    unbeaten = [r for r in tied if not any(self._dominates(o, r) for o in tied)]
+                    first = min(unbeaten, key=lambda r: (len(r.hops), -r.score))
+                routes.remove(first)
+                routes.insert(0, first)
             self._routes[(src, tgt)] = routes
         return self._routes[(src, tgt)]
 
-    def _preference(self, route: Route) -> tuple[float, ...]:
-        """Among routes the measurements cannot rank: the quicker (live), then the fewer hops, then the better."""
-        simpler = (len(route.hops), -route.score)
-        if self._costs is None:
-            return simpler
-        return (sum(self._costs.get(hop.translator, UNKNOWN_COST) for hop in route.hops), *simpler)
+    def _cost(self, route: Route) -> float:
+        """Measured seconds per sentence along `route`; `UNKNOWN_COST` for a translator not measured."""
+        return sum(self._costs.get(hop.translator, UNKNOWN_COST) for hop in route.hops)
+
+    def _dominates(self, one: Route, other: Route) -> bool:
+        """`one` scores at least as well as `other` and is measured quicker."""
+        return one.score >= other.score and self._cost(one) < self._cost(other)
 
     def _walk(self, at: str, tgt: str, path: Path_, seen: set[str], found: list[Path_]) -> None:
         for hop in self._edges.get(at, []):
@@ -262,7 +272,7 @@ class Router:
         return self._routes_for(src, tgt)[0]
 
     def best(self, src: str, tgt: str) -> Route:
-        """The best-scoring route, which `route` may pass over for a simpler (or, live, quicker) one the
+        """The best-scoring route, which `route` may pass over for a quicker (live) or simpler one the
         measurements cannot tell from it: what the direction measures."""
         return max(self._routes_for(src, tgt), key=lambda r: r.score)
 
