@@ -113,6 +113,8 @@ def test_a_line_that_broke_a_fact_goes_to_the_next_route(checked: CheckedTransla
     assert result.first.startswith("Cuesta 47 dólares")  # what an unchecked router would have shown
     assert "49" in result.text and "3" in result.text and "apertium" in result.route
     assert result.rejected and "numbers changed" in result.rejected[0] and not result.refused
+    [prefix] = checked.translate_checked([line], "en", "es", routes=1)  # a live caption's growing sentence
+    assert prefix.refused and prefix.text == "" and "inventor" in prefix.reason
 
 
 def test_a_line_no_route_keeps_is_refused_with_the_reason(checked: CheckedTranslator) -> None:

@@ -134,15 +134,16 @@ class CheckedTranslator:
     def translate(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         return [checked.text for checked in self.translate_checked(texts, src, tgt)]
 
-    def translate_checked(self, texts: Sequence[str], src: str, tgt: str) -> list[Checked]:
-        """Each text translated on the best route whose translation keeps its facts, or refused."""
+    def translate_checked(self, texts: Sequence[str], src: str, tgt: str, routes: int | None = None) -> list[Checked]:
+        """Each text translated on the best route whose translation keeps its facts, or refused; at most `routes`
+        routes are tried (default: this translator's `routes`)."""
         src, tgt = get_language(src).code, get_language(tgt).code
         if src == tgt:
             return [Checked(text, text, "identity", first=text) for text in texts]
         weak = self.weakness(src, tgt)  # raises, naming the fix, where no route exists
         if weak:
             return [Checked(text, "", "", (weak,)) for text in texts]
-        candidates = self.router.candidates(src, tgt)[: self.routes]
+        candidates = self.router.candidates(src, tgt)[: routes or self.routes]
         todo = [i for i, text in enumerate(texts) if text.strip()]
         done: dict[int, Checked] = {i: Checked(text, "", "") for i, text in enumerate(texts) if not text.strip()}
         rejected: dict[int, list[str]] = {i: [] for i in todo}
