@@ -216,6 +216,14 @@ def test_a_sentence_still_being_said_shows_its_stable_translation_and_a_lighter_
     assert page.locator(".block").count() == 1
 
 
+def test_without_the_tail_only_stable_translation_is_shown(open_overlay):
+    page = open_overlay("session=retranslation&lang=es&tail=0")
+    block = '.block[data-lang="es"]'
+    wait_for_text(page, block, "Esta")
+    wait_for_text(page, block, "Esta chaqueta es")
+    wait_for_text(page, block, "Esta chaqueta es impermeable y ligera.")
+
+
 def test_an_untranslated_sentence_is_marked_not_shown_wrong(open_overlay):
     page = open_overlay("session=untranslated&lang=src,zh")
     block = '.block[data-lang="zh"]'

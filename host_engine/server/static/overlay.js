@@ -4,6 +4,8 @@
 //   fade     seconds after the last update before a block fades out (default 6; 0 = never)
 //   lines    max lines per block, 1 or 2 (default 2); longer text shows its end
 //   size     font size in px (default 42)
+//   tail     1: a translation of a sentence still being said shows its unstable tail lighter (default); 0: only
+//            its stable part, so no text shown is rewritten until the sentence's final translation
 //   market   a market id of the host's pipeline: the product on air as that market sees it (name in its language,
 //            its price, its ad label), top left; without it no product is shown
 //   token    the server's access token, passed on to the caption WebSocket (and to this page's assets by the server)
@@ -19,6 +21,7 @@ const session = params.get("session") || "default";
 const wanted = (params.get("lang") || "src").split(",").map((s) => s.trim()).filter(Boolean);
 const fadeSeconds = number("fade", 6);
 const maxLines = Math.min(2, Math.max(1, Math.round(number("lines", 2))));
+const showTail = number("tail", 1) !== 0;
 const market = params.get("market");
 const RTL = new Set(["ar", "fa", "he", "ur"]);
 const UNSPACED = new Set(["zh", "ja", "th"]);
@@ -93,9 +96,9 @@ function onCaption(event) {
     block.finals.set(event.segment, event.untranslated ? UNTRANSLATED : event.text);
     if (block.partial?.segment === event.segment) block.partial = null;
   } else if (!event.source) {
-    // A translation of a sentence still being said: its stable part as text, the rest lighter.
+    // A translation of a sentence still being said: its stable part as text, the rest lighter (or not at all).
     block.finals.set(event.segment, event.stable || "");
-    block.partial = { segment: event.segment, text: event.unstable ?? event.text };
+    block.partial = showTail ? { segment: event.segment, text: event.unstable ?? event.text } : null;
   } else if (!block.finals.has(event.segment)) {
     block.partial = { segment: event.segment, text: event.text };
   }
