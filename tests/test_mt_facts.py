@@ -3,6 +3,8 @@ goes to the next route (real Apertium and Marian engines) when the first breaks 
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from host_engine.errors import UnsupportedLanguageError
@@ -107,14 +109,18 @@ def checked() -> CheckedTranslator:
     return CheckedTranslator(Router(engines, ranks))
 
 
-def test_a_line_that_broke_a_fact_goes_to_the_next_route(checked: CheckedTranslator) -> None:
+def test_a_line_that_broke_a_fact_goes_to_the_next_route(
+    checked: CheckedTranslator, caplog: pytest.LogCaptureFixture
+) -> None:
     line = "The serum costs 49 dollars and ships in 3 days."
     [result] = checked.translate_checked([line], "en", "es")
     assert result.first.startswith("Cuesta 47 dólares")  # what an unchecked router would have shown
     assert "49" in result.text and "3" in result.text and "apertium" in result.route
     assert result.rejected and "numbers changed" in result.rejected[0] and not result.refused
-    [prefix] = checked.translate_checked([line], "en", "es", routes=1)  # a live caption's growing sentence
+    with caplog.at_level(logging.DEBUG, logger="host_engine.mt.checked"):
+        [prefix] = checked.translate_checked([line], "en", "es", routes=1)  # a live caption's growing sentence
     assert prefix.refused and prefix.text == "" and "inventor" in prefix.reason
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]  # a try, not a refused caption: no warning
 
 
 def test_a_line_no_route_keeps_is_refused_with_the_reason(checked: CheckedTranslator) -> None:

@@ -165,7 +165,8 @@ class CheckedTranslator:
                 else:
                     done[i] = Checked(texts[i], output, str(route), tuple(rejected[i]), first[i])
             todo = failed
+        level = logging.WARNING if routes is None else logging.DEBUG  # fewer routes: a try (a caption's prefix)
         for i in todo:
             done[i] = Checked(texts[i], "", "", tuple(rejected[i]), first[i])
-            log.warning("refused a %s->%s translation of %r: %s", src, tgt, texts[i][:80], done[i].reason)
+            log.log(level, "refused a %s->%s translation of %r: %s", src, tgt, texts[i][:80], done[i].reason)
         return [done[i] for i in range(len(texts))]
