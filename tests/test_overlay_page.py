@@ -219,9 +219,11 @@ def test_a_sentence_still_being_said_shows_its_stable_translation_and_a_lighter_
 def test_without_the_tail_only_stable_translation_is_shown(open_overlay):
     page = open_overlay("session=retranslation&lang=es&tail=0")
     block = '.block[data-lang="es"]'
-    wait_for_text(page, block, "Esta")
-    wait_for_text(page, block, "Esta chaqueta es")
-    wait_for_text(page, block, "Esta chaqueta es impermeable y ligera.")
+    shown = []
+    for final in ("Esta", "Esta chaqueta es", "Esta chaqueta es impermeable y ligera."):
+        wait_for_text(page, block, final)  # times out where a tail is shown
+        shown.append(page.locator(f"{block} .final").text_content() + page.locator(f"{block} .partial").text_content())
+    assert shown == ["Esta", "Esta chaqueta es", "Esta chaqueta es impermeable y ligera."]
 
 
 def test_an_untranslated_sentence_is_marked_not_shown_wrong(open_overlay):
