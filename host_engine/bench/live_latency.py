@@ -437,8 +437,8 @@ def print_table(results: dict[str, object], console: Console) -> None:
         )
     console.print(f"targets met: {results['verdict']}")
     rules = Table(title="translated captions per source word: seconds after the word ends; erasure per 100 characters")
-    for column in ("clip", "rule", "runs", "lang", "lag p50 / p95 / max", "erasure", "stable erasure", "final chrF",
-                   "route"):  # fmt: skip
+    for column in ("clip", "rule", "runs", "source final p50 / p95", "lang", "lag p50 / p95 / max", "erasure",
+                   "stable erasure", "final chrF", "route"):  # fmt: skip
         rules.add_column(column, justify="left" if column in ("clip", "rule", "route") else "right")
     for cells in _rule_cells(results):
         rules.add_row(*cells)
@@ -470,9 +470,9 @@ def markdown(results: dict[str, object]) -> str:
         lines.append(f"| **all clips** | {policy} | | {' | '.join(cells)} | | |")
     lines += [
         "",
-        "| clip | stability rule | runs | lang | translated lag p50 / p95 / max s | erasure / 100 "
-        "| stable erasure / 100 | final chrF vs sentence-level | route |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| clip | stability rule | runs | source final p50 / p95 s | lang | translated lag p50 / p95 / max s "
+        "| erasure / 100 | stable erasure / 100 | final chrF vs sentence-level | route |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *("| " + " | ".join(cells) + " |" for cells in _rule_cells(results)),
     ]
     return "\n".join(lines) + "\n"
@@ -482,7 +482,7 @@ def _rule_cells(results: dict[str, object]) -> list[list[str]]:
     rows = results.get("stability_rules") or []
     assert isinstance(rows, list)
     return [
-        [row["clip"], row["stability"], str(row["runs"]), lang,
+        [row["clip"], row["stability"], str(row["runs"]), _pair(row["final_s"]), lang,
          f"{_pair(t['lag_s'])} / {t['lag_max_s']:.2f}" if t["lag_s"] else "-",
          f"{t['erasure_per_100']:.1f}", f"{t['stable_erasure_per_100']:.1f}",
          f"{t['final_chrf_vs_sentence_level']:.1f}", t["route"]]

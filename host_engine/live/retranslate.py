@@ -9,9 +9,9 @@ translation whole makes the text jump. A stability rule decides which part is un
 - `agreement`: the longest word prefix two consecutive translations of the sentence agree on.
 
 Either way the stable text shown never changes while the sentence is open: a new translation may only extend it.
-On the live benchmark (2 cores, en -> es/pt, 2026-12-04) mask-k rewrote a third to a half as much stable text as
-agreement on the sample (7.5 against 22 characters per 100 in the last run) for 0.1-0.2 s more lag per word at
-p50; it is the default.
+On the live benchmark (2 cores, en -> es/pt, 2026-12-04) mask-k rewrote less stable text than agreement on the
+sample in each of three runs (7.5 against 22, 13 against 16, 16 against 26 characters per 100) for at most
+0.1-0.2 s more lag per word at p50; it is the default.
 The closed sentence's translation replaces everything (it is what was shown before re-translation existed).
 `benchmarks/live_latency` measures both rules (lag per word, erasure) and `none` (closed sentences only).
 """

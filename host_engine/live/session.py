@@ -52,8 +52,8 @@ class LiveRequest:
     """Where `<lang>.srt` / `<lang>.vtt` grow as finals arrive; None writes no files."""
     stability: Stability = Stability.mask_k
     """How translations of a sentence still being said are shown (`live.retranslate`); `none`: closed ones only.
-    mask-k: a third to a half of agreement's stable text rewritten on the sample, for 0.1-0.2 s more lag at p50
-    (live bench)."""
+    mask-k: less stable text rewritten than agreement on the sample in three runs out of three, for at most 0.1-0.2 s
+    more lag at p50 (live bench)."""
 
 
 class Recognize(Stage):
