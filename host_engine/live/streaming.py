@@ -32,7 +32,7 @@ Clock = Callable[[], float]
 PROMPT_WORDS = 12
 """Final words before the buffer given to Whisper as its prompt. With 40, Whisper echoed the prompt into a short
 buffer after a sentence end, looping until the guards rejected the pass (~7 passes in 100, each 0.6-1.1 s and
-hearing nothing, which also broke the agreement chain): source finals p95 2.5-3.5 s per session on the English
+hearing nothing, which also broke the agreement chain): source finals p95 1.9-3.5 s per session on the English
 clips. With 12 the echo is rare, p95 1.7-2.8 s, and finals are as accurate (WER against the human transcript and
 batch unchanged; ja/zh CER unchanged, which no prompt at all made worse)."""
 UNHEARD_RUN = 3
