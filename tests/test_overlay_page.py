@@ -90,7 +90,7 @@ SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
         (0.1, caption("欢迎来到直播间。", "zh-1", 0, lang="zh")),
     ],
     "long": [(0.0, caption(LONG, "en-0", 0))],
-    "fade": [(0.0, caption("Now you see me", "en-0", 0)), (1.5, caption("and again", "en-1", 1))],
+    "fade": [(0.0, caption("Now you see me", "en-0", 0)), (3.0, caption("and again", "en-1", 1))],
     "error": [
         (0.0, {"type": "error", "message": "audio decoder hiccup", "emitted": 1.0, "fatal": False}),
         (0.1, caption("Still here.", "en-0", 0)),
@@ -101,11 +101,27 @@ SCRIPTS: dict[str, list[tuple[float, dict | None]]] = {
         (0.0, product("us", "en", "Rain jacket", "49 USD", "#ad")),
         (0.0, product("kr", "ko", "레인 재킷", "59,000 KRW", "#광고")),
         (0.0, caption("This jacket is waterproof.", "en-0", 0)),
-        (1.0, product("kr", "ko", "<b>보온병</b>", "25,000 KRW", "#광고")),
+        (2.0, product("kr", "ko", "<b>보온병</b>", "25,000 KRW", "#광고")),
         (0.0, product("us", "en", "Thermos", "19 USD", "")),
     ],
 }
 CONNECTED: defaultdict[str, list[float]] = defaultdict(list)  # session -> when each WebSocket connection came in
+RECORD_SHOWN = """
+window.__shown = {};
+new MutationObserver(() => {
+    for (const block of document.querySelectorAll('.block')) {
+        const text = part => block.querySelector(part)?.textContent ?? '';
+        const state = [text('.final'), text('.partial')];
+        const states = (window.__shown[`.block[data-lang="${block.dataset.lang}"]`] ??= []);
+        const last = states.at(-1);
+        if (state.join('') && !(last && last[0] === state[0] && last[1] === state[1])) {
+            states.push([...state, performance.now()]);
+        }
+    }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+"""Records every text each caption block shows, with when, so a test can assert on states that last a fraction of
+a second without having to look at the page while they last."""
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +174,7 @@ def open_overlay(server, browser):
     def open_(query: str, console: list[str] | None = None) -> Page:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         pages.append(page)
+        page.add_init_script(RECORD_SHOWN)
         if console is not None:
             page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
         page.goto(f"{server}/overlay?{query}")
@@ -169,15 +186,23 @@ def open_overlay(server, browser):
 
 
 def wait_for_text(page: Page, selector: str, final: str, partial: str = "") -> None:
+    """Wait until the block has shown this final and partial text, after what earlier waits on it saw."""
     page.wait_for_function(
         """([selector, final, partial]) => {
-            const block = document.querySelector(selector);
-            return block && block.querySelector('.final').textContent === final
-                && block.querySelector('.partial').textContent === partial;
+            const states = window.__shown[selector] ?? [];
+            const from = (window.__seen ??= {})[selector] ?? 0;
+            const at = states.findIndex((s, i) => i >= from && s[0] === final && s[1] === partial);
+            if (at >= 0) window.__seen[selector] = at + 1;
+            return at >= 0;
         }""",
         arg=[selector, final, partial],
         timeout=3000,
     )
+
+
+def shown(page: Page, selector: str) -> list[list]:
+    """Every [final, partial, milliseconds since the page began] the block has shown."""
+    return page.evaluate("selector => window.__shown[selector] ?? []", selector)
 
 
 def opacity(page: Page, selector: str) -> float:
@@ -219,11 +244,9 @@ def test_a_sentence_still_being_said_shows_its_stable_translation_and_a_lighter_
 def test_without_the_tail_only_stable_translation_is_shown(open_overlay):
     page = open_overlay("session=retranslation&lang=es&tail=0")
     block = '.block[data-lang="es"]'
-    shown = []
-    for final in ("Esta", "Esta chaqueta es", "Esta chaqueta es impermeable y ligera."):
-        wait_for_text(page, block, final)  # times out where a tail is shown
-        shown.append(page.locator(f"{block} .final").text_content() + page.locator(f"{block} .partial").text_content())
-    assert shown == ["Esta", "Esta chaqueta es", "Esta chaqueta es impermeable y ligera."]
+    wait_for_text(page, block, "Esta chaqueta es impermeable y ligera.")
+    texts = [(final, partial) for final, partial, _ in shown(page, block)]
+    assert texts == [("Esta", ""), ("Esta chaqueta es", ""), ("Esta chaqueta es impermeable y ligera.", "")]
 
 
 def test_an_untranslated_sentence_is_marked_not_shown_wrong(open_overlay):
@@ -266,10 +289,9 @@ def test_block_fades_after_the_last_update_and_comes_back(open_overlay):
     block = '.block[data-lang="en"]'
     visible = f"getComputedStyle(document.querySelector('{block}')).opacity > 0.5"
     wait_for_text(page, block, "Now you see me")
-    shown = time.monotonic()
     page.wait_for_function(visible, timeout=2000)  # fading in
-    page.wait_for_function(f"getComputedStyle(document.querySelector('{block}')).opacity === '0'", timeout=2000)
-    assert time.monotonic() - shown > 0.5
+    faded = f"getComputedStyle(document.querySelector('{block}')).opacity === '0' && performance.now()"
+    assert page.wait_for_function(faded, timeout=3000).json_value() - shown(page, block)[0][2] > 500
     wait_for_text(page, block, "and again")
     page.wait_for_function(visible, timeout=2000)
 
