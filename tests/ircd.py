@@ -63,3 +63,20 @@ async def viewer(port: int, nick: str, lines: list[str]) -> None:
     await asyncio.sleep(0.2)
     writer.write(b"QUIT\r\n")
     writer.close()
+
+
+async def joined(port: int, nick: str) -> None:
+    """Wait until `nick` is in the channel: IRC does not replay to a client what was typed before it joined."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"NICK watcher\r\nUSER watcher 0 * :watcher\r\n")
+    while b" 001 " not in (await reader.readline()):
+        pass
+    names: set[str] = set()
+    while nick not in names:
+        await asyncio.sleep(0.1)
+        writer.write(f"NAMES {CHANNEL}\r\n".encode())
+        while b" 366 " not in (line := await reader.readline()):  # 353: some of the names; 366: the end of them
+            if b" 353 " in line:
+                names |= {name.lstrip("@+") for name in line.decode().rstrip().rpartition(" :")[2].split()}
+    writer.write(b"QUIT\r\n")
+    writer.close()

@@ -108,6 +108,7 @@ def test_one_clip_is_dubbed_by_one_run_at_a_time_and_a_killed_run_blocks_nothing
         while not list(out.glob(".excerpt.dub.*.partial")):  # the first run is at work
             assert first.poll() is None and time.monotonic() < deadline
             time.sleep(0.1)
+        first.send_signal(signal.SIGSTOP)  # held at work, lock and all: it cannot finish before the second run looks
         second = cli(*args)
     finally:
         first.send_signal(signal.SIGKILL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import timeit
 from collections import Counter
 
 import pytest
@@ -242,9 +243,8 @@ HOSTILE = {
 def test_hostile_chat_reads_fast(lang: str) -> None:
     text = HOSTILE[lang][:500]
     read_numbers(text, lang)
-    started = time.perf_counter()
-    read_numbers(text, lang)
-    assert time.perf_counter() - started < 0.05
+    fastest = min(timeit.repeat(lambda: read_numbers(text, lang), number=1, repeat=3))  # one GC pause is not the regex
+    assert fastest < 0.05
 
 
 def test_a_sentence_reads_in_well_under_a_millisecond() -> None:
