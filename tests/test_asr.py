@@ -67,11 +67,14 @@ def test_guards_drop_unconfident_and_repeated_segments():
                 _segment("a confident reading", no_speech=0.8, avg_logprob=-0.6),
                 _segment("la la la la la la la la", ratio=3.0),
                 _segment("buy buy buy buy now"),
+                _segment("only 1000000 won, brrrrr! rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"),
+                _segment("rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"),
             ],
             GuardSettings(),
         )
     )
-    assert [s.text for s in kept] == ["hello there", "a confident reading", "buy now"]
+    assert [s.text for s in kept] == ["hello there", "a confident reading", "buy now", "only 1000000 won, brrrrr!"]
+    assert [w.text for w in kept[-1].words] == [" only", " 1000000", " won,", " brrrrr!"]
 
 
 def test_speech_translation_gives_english_from_french(engines):

@@ -1,7 +1,8 @@
 """Hallucination guards that work in every language: decoder confidence, compression, loops, silence.
 
 No phrase lists: Whisper's "thanks for watching" on silence is caught by its own statistics (no-speech probability,
-average log-probability), loops by repeated n-grams over words (or characters in unspaced scripts).
+average log-probability), loops by repeated n-grams over words (or characters in unspaced scripts), and a
+character loop inside one "word" by a run of one letter that no word has.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class GuardSettings:
     max_ngram: int = 8
     max_repeats: int = 2
     """An n-gram may appear this many times in a row; longer runs collapse to one occurrence."""
+    max_letter_run: int = 5
+    """A letter may appear this many times in a row in a word; a longer run is a character loop ("rrrrrrrr..."),
+    not a word, and is dropped. Digits are not letters: "1000000" stays."""
     silence_dbfs: float = -55.0
     max_chars_per_second: float = 50.0
     """Faster than anyone speaks (fast speech is ~20): words crammed into a blip are an echo of the prompt."""
@@ -66,15 +70,17 @@ def _token_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.lower())
 
 
-def _dedupe_words(segment: Segment, settings: GuardSettings) -> Segment:
+def _clean_words(segment: Segment, settings: GuardSettings) -> Segment:
+    """The segment without character loops posing as words and with word loops collapsed."""
+    loop = re.compile(rf"([^\W\d_])\1{{{settings.max_letter_run},}}")
     if segment.words:
-        words: list[Word] = collapse_repeats(
-            segment.words, [_token_key(w.text) for w in segment.words], settings.max_ngram, settings.max_repeats
-        )
+        words: list[Word] = [w for w in segment.words if not loop.search(w.text)]
+        words = collapse_repeats(words, [_token_key(w.text) for w in words], settings.max_ngram, settings.max_repeats)
         if len(words) == len(segment.words):
             return segment
         return replace(segment, words=tuple(words), text="".join(w.text for w in words).strip())
     pieces = re.findall(r"\S+\s*", segment.text) if " " in segment.text.strip() else list(segment.text)
+    pieces = [p for p in pieces if not loop.search(p)]
     kept = collapse_repeats(pieces, [_token_key(p) for p in pieces], settings.max_ngram, settings.max_repeats)
     return replace(segment, text="".join(kept).strip())
 
@@ -99,7 +105,7 @@ def guard_segments(segments: Iterable[Segment], settings: GuardSettings | None =
     for segment in segments:
         if not is_confident(segment, settings):
             continue
-        cleaned = _dedupe_words(segment, settings)
+        cleaned = _clean_words(segment, settings)
         key = _token_key(cleaned.text)
         if not key or key == previous:
             continue
