@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import onnxruntime
-
 from host_engine.bench.facts import measure_facts
 from host_engine.bench.metrics import peak_memory_mb
 from host_engine.bench.mt import measure_mt
@@ -52,6 +50,8 @@ def run_suite(
     if suite not in SUITE_SIZES:
         raise HostEngineError(f"unknown suite '{suite}'; use one of {', '.join(SUITE_SIZES)}")
     rules = load_rules(tier, targets)
+    import onnxruntime  # installed with the voices (the offline extra); imported where they are
+
     onnxruntime.set_seed(VOICE_SEED)
     engines = Engines()
     began = time.perf_counter()
