@@ -18,12 +18,10 @@ LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 
 @pytest.fixture(scope="session")
 def engines():  # imported lazily: unit tests run without loading any engine
-    import onnxruntime
-
-    from host_engine.bench.runner import VOICE_SEED
     from host_engine.engines import Engines
+    from host_engine.tts import seed_voices
 
-    onnxruntime.set_seed(VOICE_SEED)  # the voices made after it read the same audio every run, as in the benchmark
+    seed_voices()  # tests that read synthesized speech back assert on its words, as the benchmark does
     return Engines()
 
 

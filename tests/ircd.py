@@ -48,14 +48,28 @@ class Server:
             self.process.wait()
 
 
-async def viewer(port: int, nick: str, lines: list[str]) -> None:
-    """A plain IRC client typing into the channel, as a viewer's chat bridge would."""
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    """The server's next line; at the end of the stream an error, not b"" again and again without yielding."""
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("ngircd closed the connection")
+    return line
+
+
+async def _connect(port: int, nick: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A client registered as `nick` (the server's welcome, 001, received)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"NICK {nick}\r\nUSER {nick} 0 * :viewer\r\n".encode())
-    while b" 001 " not in (await reader.readline()):
+    while b" 001 " not in await _line(reader):
         pass
+    return reader, writer
+
+
+async def viewer(port: int, nick: str, lines: list[str]) -> None:
+    """A plain IRC client typing into the channel, as a viewer's chat bridge would."""
+    reader, writer = await _connect(port, nick)
     writer.write(f"JOIN {CHANNEL}\r\n".encode())
-    while b"JOIN" not in (await reader.readline()):
+    while b"JOIN" not in await _line(reader):
         pass
     for line in lines:
         writer.write(f"PRIVMSG {CHANNEL} :{line}\r\n".encode())
@@ -67,15 +81,12 @@ async def viewer(port: int, nick: str, lines: list[str]) -> None:
 
 async def joined(port: int, nick: str) -> None:
     """Wait until `nick` is in the channel: IRC does not replay to a client what was typed before it joined."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"NICK watcher\r\nUSER watcher 0 * :watcher\r\n")
-    while b" 001 " not in (await reader.readline()):
-        pass
+    reader, writer = await _connect(port, "watcher")
     names: set[str] = set()
     while nick not in names:
         await asyncio.sleep(0.1)
         writer.write(f"NAMES {CHANNEL}\r\n".encode())
-        while b" 366 " not in (line := await reader.readline()):  # 353: some of the names; 366: the end of them
+        while b" 366 " not in (line := await _line(reader)):  # 353: some of the names; 366: the end of them
             if b" 353 " in line:
                 names |= {name.lstrip("@+") for name in line.decode().rstrip().rpartition(" :")[2].split()}
     writer.write(b"QUIT\r\n")

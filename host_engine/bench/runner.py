@@ -18,13 +18,11 @@ from host_engine.engines import Engines
 from host_engine.errors import HostEngineError
 from host_engine.mt import Pair
 from host_engine.mt.router import DEFAULT_QUALITY_PATH, QualityTable, calibrate, load_parallel_set
+from host_engine.tts import seed_voices
 
 RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"
 Progress = Callable[[str, int, int], None]
 DEV_NAME = "benchmarks/text/commerce.yaml (dev split)"
-VOICE_SEED = 0
-"""Seeds the voices' sampling noise (Piper's and Kokoro's ONNX random ops, in the sessions made after it), so a run
-reads the same audio back: unseeded, the en reading's WER moved between 11.9 and 19.0 % against a 22.8 % floor."""
 
 
 def calibrate_routes(pairs: Sequence[Pair] | None = None) -> Path:
@@ -50,9 +48,7 @@ def run_suite(
     if suite not in SUITE_SIZES:
         raise HostEngineError(f"unknown suite '{suite}'; use one of {', '.join(SUITE_SIZES)}")
     rules = load_rules(tier, targets)
-    import onnxruntime  # installed with the voices (the offline extra); imported where they are
-
-    onnxruntime.set_seed(VOICE_SEED)
+    seed_voices()  # a run reads the same audio back, so a floor judges the code, not the voices' noise
     engines = Engines()
     began = time.perf_counter()
     measurements: list[Measurement] = [
